@@ -1,0 +1,2 @@
+//! Shared helpers of logq's criterion benchmarks.
+#![forbid(unsafe_code)]

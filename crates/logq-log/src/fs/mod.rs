@@ -1,0 +1,101 @@
+//! The storage seam: every byte the log reads or writes goes through [`FileSystem`] and
+//! [`FsFile`].
+//!
+//! [`RealFs`] is the operating system. The crash-testing crate plugs a simulated file system
+//! with a fault model in here, so the engine that runs in production is the engine that is
+//! crashed in tests.
+//!
+//! Contract every implementation keeps:
+//! - `write_at` writes the whole buffer or fails; a failure may leave any prefix written.
+//! - `sync_data` returns `Ok` only when every byte written to the file before the call is
+//!   durable. After a failed `sync_data` nothing is known about the pending bytes, and a later
+//!   `sync_data` that succeeds says nothing about them (the log never retries; it poisons).
+//! - Creating, renaming and removing a file become durable only after `sync_dir` on its
+//!   directory returned `Ok`.
+//! - `map(len)` gives a read-only view of the first `len` bytes, `len <= file length`; the log
+//!   never shrinks a file below a length it has mapped while it runs.
+
+mod real;
+
+pub use real::RealFs;
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How [`FileSystem::open`] opens a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    /// An existing file, for reading only.
+    Read,
+    /// An existing file, for reading and writing.
+    ReadWrite,
+    /// A new file for reading and writing; fails if it exists.
+    CreateNew,
+}
+
+/// A read-only view of the first bytes of a file (a memory map for [`RealFs`]).
+pub trait MappedBytes: Send + Sync {
+    /// The mapped bytes.
+    fn bytes(&self) -> &[u8];
+}
+
+/// An open file.
+pub trait FsFile: Send + Sync + fmt::Debug {
+    /// Fills `buf` from byte `offset`; fails with `UnexpectedEof` past the end.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+    /// Writes all of `buf` at byte `offset`, growing the file if needed.
+    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()>;
+    /// Makes every byte written so far durable (fdatasync).
+    fn sync_data(&self) -> io::Result<()>;
+    /// Truncates or extends the file to `len` bytes.
+    fn set_len(&self, len: u64) -> io::Result<()>;
+    /// The current length in bytes.
+    fn len(&self) -> io::Result<u64>;
+    /// True when the file has no bytes.
+    fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
+    /// A read-only view of the first `len` bytes (`len` at most the file length).
+    fn map(&self, len: u64) -> io::Result<Arc<dyn MappedBytes>>;
+}
+
+/// A held exclusive lock on a directory; dropping it releases the lock.
+pub trait DirLock: Send + Sync + fmt::Debug {}
+
+/// Everything the log needs from a file system.
+///
+/// ```
+/// use logq_log::fs::{FileSystem, OpenMode, RealFs};
+/// let dir = tempfile::tempdir().unwrap();
+/// let fs = RealFs;
+/// let file = fs.open(&dir.path().join("a"), OpenMode::CreateNew).unwrap();
+/// file.write_all_at(b"hello", 0).unwrap();
+/// file.sync_data().unwrap();
+/// fs.sync_dir(dir.path()).unwrap();
+/// assert_eq!(file.len().unwrap(), 5);
+/// ```
+pub trait FileSystem: Send + Sync + fmt::Debug {
+    /// Creates `dir` and its parents if missing.
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()>;
+    /// The names of the entries of `dir` (files only, no `.`/`..`).
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
+    /// Opens `path`.
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn FsFile>>;
+    /// Renames `from` to `to`, replacing `to` atomically.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Removes the file `path`.
+    fn remove(&self, path: &Path) -> io::Result<()>;
+    /// Makes creations, renames and removals in `dir` durable (fsync of the directory).
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    /// Takes the exclusive writer lock of `dir`; `Ok(None)` when someone else holds it.
+    fn try_lock_dir(&self, dir: &Path) -> io::Result<Option<Box<dyn DirLock>>>;
+    /// True when `path` exists.
+    fn exists(&self, path: &Path) -> bool;
+}
+
+/// The path of the lock file inside a log directory.
+pub fn lock_file_path(dir: &Path) -> PathBuf {
+    dir.join(crate::format::names::LOCK_FILE_NAME)
+}

@@ -1,0 +1,440 @@
+//! [`Log`]: the public handle of one log directory.
+
+use crate::error::{Error, Result};
+use crate::format::batch::EncodedBatch;
+use crate::format::record::{OwnedRecord, Record};
+use crate::fs::{DirLock, FsFile, OpenMode};
+use crate::iter::BatchIter;
+use crate::options::{Durability, LogOptions};
+use crate::recovery::{self, Recovered};
+use crate::report::RecoveryReport;
+use crate::segment::{FoundBatch, Segment};
+use crate::sync::GroupCommit;
+use crate::writer::{self, WriterState};
+use parking_lot::{Condvar, Mutex, RwLock};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// An append-only log of records with dense `u64` offsets, stored as segment files in one
+/// directory.
+///
+/// `Log` is cheap to clone (an `Arc`), `Send` and `Sync`: append and read from any number of
+/// threads. One process at a time may open a directory for writing (an OS advisory lock).
+///
+/// ```
+/// use logq_log::{Log, LogOptions, Record};
+/// let dir = tempfile::tempdir().unwrap();
+/// let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+/// let offsets = log.append(&[Record::new(b"order 1001"), Record::new(b"order 1002")]).unwrap();
+/// assert_eq!(offsets, 0..2);
+/// assert_eq!(log.read(1).unwrap().payload, b"order 1002");
+/// log.close().unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Log {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub dir: PathBuf,
+    pub options: LogOptions,
+    writable: bool,
+    pub segments: RwLock<Vec<Arc<Segment>>>,
+    writer: Mutex<Option<WriterState>>,
+    commit: Option<GroupCommit>,
+    /// Readers see offsets below this (durable under `Always`, written otherwise).
+    visible_offset: AtomicU64,
+    closed: AtomicBool,
+    report: RecoveryReport,
+    flusher_signal: Arc<FlusherSignal>,
+    flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
+    _lock: Option<Box<dyn DirLock>>,
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Log")
+            .field("dir", &self.inner.dir)
+            .field("first_offset", &self.first_offset())
+            .field("next_offset", &self.next_offset())
+            .finish()
+    }
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Log {
+    /// Opens (creating if needed) the log in `dir` for writing, recovering from any crash.
+    ///
+    /// Fails with [`Error::Locked`] when another handle has it open for writing, and with
+    /// [`Error::Corrupt`], [`Error::Foreign`] or [`Error::UnsupportedVersion`] when files are
+    /// damaged, not logq's, or newer than this build.
+    pub fn open(dir: impl AsRef<Path>, options: LogOptions) -> Result<Log> {
+        Self::open_inner(dir.as_ref(), options, true)
+    }
+
+    /// Opens the log in `dir` for reading only: no lock is taken and no byte is changed. The
+    /// handle sees the consistent prefix that was complete when it opened, even while a writer
+    /// appends; [`RecoveryReport::unreadable_tail_from`] says where that prefix ends if bytes
+    /// follow it.
+    pub fn open_read_only(dir: impl AsRef<Path>, options: LogOptions) -> Result<Log> {
+        Self::open_inner(dir.as_ref(), options, false)
+    }
+
+    fn open_inner(dir: &Path, options: LogOptions, writable: bool) -> Result<Log> {
+        options.validate()?;
+        let fs = Arc::clone(&options.file_system);
+        let lock = if writable {
+            fs.create_dir_all(dir)
+                .map_err(|e| Error::io(dir, "create directory", e))?;
+            let lock = fs
+                .try_lock_dir(dir)
+                .map_err(|e| Error::io(dir, "lock", e))?;
+            Some(lock.ok_or_else(|| Error::Locked {
+                dir: dir.to_path_buf(),
+            })?)
+        } else {
+            None
+        };
+        let Recovered {
+            mut segments,
+            tail_last_batch_position,
+            report,
+        } = recovery::recover(dir, &options, writable)?;
+        if !report.is_clean() {
+            tracing::warn!(dir = %dir.display(), ?report, "recovered the log");
+        }
+        let mut writer = None;
+        let mut commit = None;
+        if writable {
+            let (active, index_file, position, last_batch_position) = match segments.last() {
+                Some(tail) => {
+                    let index_file = fs.open(&tail.index_path, OpenMode::ReadWrite).ok();
+                    (
+                        Arc::clone(tail),
+                        index_file,
+                        tail.written_len(),
+                        tail_last_batch_position,
+                    )
+                }
+                None => {
+                    let (segment, index_file) =
+                        writer::create_segment(fs.as_ref(), dir, &options, 0)?;
+                    segments.push(Arc::clone(&segment));
+                    let header =
+                        crate::format::to_u64(crate::format::segment_header::SEGMENT_HEADER_LEN);
+                    (segment, index_file, header, header)
+                }
+            };
+            let last_indexed = active
+                .index
+                .read()
+                .entries
+                .last()
+                .map_or(0, |e| u64::from(e.position));
+            // Make the recovered tail durable before it is built on: bytes a crash left in
+            // the page cache but not on disk must not count as durable.
+            active
+                .file
+                .sync_data()
+                .map_err(|e| Error::io(&active.path, "fdatasync", e))?;
+            commit = Some(GroupCommit::new(
+                Arc::clone(&active.file),
+                active.path.clone(),
+                active.end_offset(),
+            ));
+            writer = Some(WriterState {
+                index_file,
+                position,
+                next_offset: active.end_offset(),
+                last_batch_position,
+                last_indexed_position: last_indexed,
+                active,
+            });
+        }
+        let visible = segments.last().map_or(0, |s| s.end_offset());
+        let inner = Arc::new(Inner {
+            dir: dir.to_path_buf(),
+            options,
+            writable,
+            segments: RwLock::new(segments),
+            writer: Mutex::new(writer),
+            commit,
+            visible_offset: AtomicU64::new(visible),
+            closed: AtomicBool::new(false),
+            report,
+            flusher_signal: Arc::new(FlusherSignal::default()),
+            flusher: Mutex::new(None),
+            _lock: lock,
+        });
+        if let (true, Durability::Interval(interval)) = (writable, inner.options.durability) {
+            let weak = Arc::downgrade(&inner);
+            let signal = Arc::clone(&inner.flusher_signal);
+            let handle = std::thread::Builder::new()
+                .name("logq-flusher".into())
+                .spawn(move || flusher(weak, signal, interval))
+                .map_err(|e| Error::io(dir, "spawn flusher thread", e))?;
+            *inner.flusher.lock() = Some(handle);
+        }
+        Ok(Log { inner })
+    }
+
+    /// The directory of the log.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// What recovery found and did when this handle opened the log.
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.inner.report
+    }
+
+    /// The first offset still in the log (retention removes older segments).
+    pub fn first_offset(&self) -> u64 {
+        self.inner
+            .segments
+            .read()
+            .first()
+            .map_or(0, |s| s.base_offset)
+    }
+
+    /// The offset the next record will get; readers see every offset below it.
+    pub fn next_offset(&self) -> u64 {
+        self.inner.visible_offset.load(Ordering::Acquire)
+    }
+
+    /// Every offset below this is on disk (fdatasynced). Zero for a read-only handle.
+    pub fn durable_offset(&self) -> u64 {
+        self.inner
+            .commit
+            .as_ref()
+            .map_or(0, GroupCommit::durable_offset)
+    }
+
+    /// Appends `records` as one batch: all of them or none become part of the log, at dense
+    /// offsets returned as a range. Under [`Durability::Always`] it returns only after the
+    /// batch is durable; concurrent appends share one fdatasync.
+    ///
+    /// After a failed write or fdatasync every append fails with [`Error::Poisoned`] until
+    /// the log is reopened.
+    pub fn append(&self, records: &[Record<'_>]) -> Result<Range<u64>> {
+        let inner = &self.inner;
+        if !inner.writable {
+            return Err(Error::ReadOnly {
+                dir: inner.dir.clone(),
+            });
+        }
+        if inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        let mut batch = EncodedBatch::encode(records, now_ms(), inner.options.batch_bytes_max)?;
+        let commit = inner.commit.as_ref().ok_or(Error::Closed)?;
+        let written = {
+            let mut guard = inner.writer.lock();
+            let state = guard.as_mut().ok_or(Error::Closed)?;
+            let written = state.write(
+                inner.options.file_system.as_ref(),
+                &inner.dir,
+                &inner.options,
+                commit,
+                &mut batch,
+            )?;
+            if let Some(segment) = &written.new_segment {
+                inner.segments.write().push(Arc::clone(segment));
+            }
+            if inner.options.durability != Durability::Always {
+                inner
+                    .visible_offset
+                    .store(written.end_offset, Ordering::Release);
+            }
+            written
+        };
+        if inner.options.durability == Durability::Always {
+            commit.wait_durable(written.end_offset, &|durable| {
+                inner.visible_offset.fetch_max(durable, Ordering::AcqRel);
+            })?;
+        }
+        Ok(written.base_offset..written.end_offset)
+    }
+
+    /// Makes every append that returned so far durable, whatever the durability policy.
+    pub fn sync(&self) -> Result<()> {
+        let inner = &self.inner;
+        let Some(commit) = inner.commit.as_ref() else {
+            return Ok(());
+        };
+        let target = inner.writer.lock().as_ref().map_or(0, |w| w.next_offset);
+        let always = inner.options.durability == Durability::Always;
+        commit.wait_durable(target, &|durable| {
+            if always {
+                inner.visible_offset.fetch_max(durable, Ordering::AcqRel);
+            }
+        })
+    }
+
+    /// Syncs and closes the log; later appends fail with [`Error::Closed`].
+    pub fn close(self) -> Result<()> {
+        let result = self.sync();
+        self.inner.closed.store(true, Ordering::Release);
+        self.inner.stop_flusher();
+        result
+    }
+
+    /// Reads the record at `offset` as an owned copy.
+    pub fn read(&self, offset: u64) -> Result<OwnedRecord> {
+        let (_, found) = self.inner.find(offset)?;
+        let batch = crate::iter::Batch::new(found, offset);
+        let record = batch
+            .records()
+            .find(|r| r.offset == offset)
+            .ok_or_else(|| {
+                Error::corrupt(
+                    &self.inner.dir,
+                    0,
+                    format!("offset {offset} missing from its batch"),
+                )
+            })?;
+        Ok(record.to_owned_record())
+    }
+
+    /// Iterates over the batches holding offsets from `offset` on, without copying: each
+    /// [`crate::Batch`] borrows the memory-mapped segment. The iterator follows the log as
+    /// it grows and ends when it has caught up with [`Log::next_offset`].
+    pub fn batches_from(&self, offset: u64) -> BatchIter {
+        BatchIter::new(Arc::clone(&self.inner), offset)
+    }
+
+    /// Removes every sealed segment whose records are all below `offset` (retention). The
+    /// active segment is never removed. Each removal is made durable (directory fsync)
+    /// before the next, so a crash leaves a contiguous log. Returns the segments removed.
+    pub fn remove_segments_before(&self, offset: u64) -> Result<usize> {
+        let inner = &self.inner;
+        if !inner.writable {
+            return Err(Error::ReadOnly {
+                dir: inner.dir.clone(),
+            });
+        }
+        let fs = inner.options.file_system.as_ref();
+        let mut removed = 0;
+        loop {
+            let victim = {
+                let segments = inner.segments.read();
+                match segments.get(..2) {
+                    Some([first, second]) if second.base_offset <= offset => Arc::clone(first),
+                    _ => return Ok(removed),
+                }
+            };
+            inner.segments.write().remove(0);
+            fs.remove(&victim.path)
+                .map_err(|e| Error::io(&victim.path, "remove", e))?;
+            if fs.exists(&victim.index_path) {
+                fs.remove(&victim.index_path)
+                    .map_err(|e| Error::io(&victim.index_path, "remove", e))?;
+            }
+            fs.sync_dir(&inner.dir)
+                .map_err(|e| Error::io(&inner.dir, "fsync directory", e))?;
+            removed += 1;
+        }
+    }
+
+    /// The file of the active segment (for tools that report sizes).
+    pub fn segment_count(&self) -> usize {
+        self.inner.segments.read().len()
+    }
+}
+
+impl Inner {
+    /// The batch holding `offset`, which must be visible.
+    pub(crate) fn find(&self, offset: u64) -> Result<(Arc<Segment>, FoundBatch)> {
+        let next = self.visible_offset.load(Ordering::Acquire);
+        let (segment, sealed_end) = {
+            let segments = self.segments.read();
+            let first = segments.first().map_or(0, |s| s.base_offset);
+            if offset < first || offset >= next {
+                return Err(Error::OffsetOutOfRange {
+                    offset,
+                    first,
+                    next,
+                });
+            }
+            let at = segments.partition_point(|s| s.base_offset <= offset) - 1;
+            let sealed_end = segments.get(at + 1).map(|s| s.base_offset);
+            (Arc::clone(&segments[at]), sealed_end)
+        };
+        let found = segment.find_batch(self.options.file_system.as_ref(), offset, sealed_end)?;
+        Ok((segment, found))
+    }
+
+    pub(crate) fn visible_offset(&self) -> u64 {
+        self.visible_offset.load(Ordering::Acquire)
+    }
+
+    fn stop_flusher(&self) {
+        self.flusher_signal.stop();
+        if let Some(handle) = self.flusher.lock().take() {
+            if handle.thread().id() != std::thread::current().id() {
+                let _joined = handle.join();
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.flusher_signal.stop();
+    }
+}
+
+/// Tells the flusher thread to stop.
+#[derive(Default)]
+struct FlusherSignal {
+    stopped: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl FlusherSignal {
+    fn stop(&self) {
+        *self.stopped.lock() = true;
+        self.wake.notify_all();
+    }
+
+    /// Waits for `interval`; true when told to stop.
+    fn wait(&self, interval: std::time::Duration) -> bool {
+        let mut stopped = self.stopped.lock();
+        if !*stopped {
+            self.wake.wait_for(&mut stopped, interval);
+        }
+        *stopped
+    }
+}
+
+/// The background thread of [`Durability::Interval`]; it holds the log only while syncing.
+fn flusher(inner: Weak<Inner>, signal: Arc<FlusherSignal>, interval: std::time::Duration) {
+    loop {
+        if signal.wait(interval) {
+            return;
+        }
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
+        let log = Log { inner: strong };
+        if let Err(error) = log.sync() {
+            tracing::error!(%error, "background sync failed");
+            return;
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Log>();
+    check::<Arc<dyn FsFile>>();
+}

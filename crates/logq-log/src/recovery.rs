@@ -1,0 +1,473 @@
+//! Opening a log directory: validating headers and finding the true end of the tail.
+//!
+//! Only the tail segment is read past its header: sealed segments were fsynced when the log
+//! rolled past them, so open time does not grow with their bytes (their indexes are loaded and
+//! checked lazily, on first read).
+//!
+//! The tail is scanned from a trusted index entry. An index entry is trusted when the batch it
+//! points at is valid and lies at or below the durable watermark of the last valid indexed
+//! batch: everything below the watermark was on disk before that batch was written, so no
+//! torn write can hide before the entry.
+//!
+//! When the scan meets bytes that are not a valid next batch at position `p`, expecting offset
+//! `E`, recovery looks for valid batches after `p`:
+//! - none: a torn or zero-filled tail; cut at `p`;
+//! - some, but every one has a watermark `<= E`: they were written while the bytes at `p` were
+//!   not yet durable, so no append covering them was ever acknowledged under `Always` (an
+//!   acknowledgement needs an fsync that would also have made `p` durable); cut at `p`;
+//! - some with a watermark `> E`: the bytes at `p` had been made durable and were damaged
+//!   since. That is corruption: `Error::Corrupt` in `Strict` mode, or the bytes from `p` on are
+//!   copied to a quarantine file and the segment is cut in `Quarantine` mode.
+
+use crate::error::{Error, Result};
+use crate::format::batch::{check_batch, BATCH_HEADER_LEN};
+use crate::format::index_file::{self, IndexEntry};
+use crate::format::segment_header::{self, HeaderProblem, SEGMENT_HEADER_LEN};
+use crate::format::{le_u32, le_u64, names, to_u64, to_usize, FORMAT_VERSION};
+use crate::fs::{FileSystem, FsFile, OpenMode};
+use crate::options::{LogOptions, RecoveryMode};
+use crate::report::{Quarantined, RecoveryReport, Truncation};
+use crate::segment::{write_index_file, Segment, SegmentLimits, SparseIndex};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The state of a log directory after recovery.
+pub(crate) struct Recovered {
+    /// Segments in offset order; the last is the tail.
+    pub segments: Vec<Arc<Segment>>,
+    /// Position of the tail's last batch (or the header length when it has none).
+    pub tail_last_batch_position: u64,
+    /// What recovery did.
+    pub report: RecoveryReport,
+}
+
+pub(crate) fn limits(options: &LogOptions) -> SegmentLimits {
+    SegmentLimits {
+        batch_bytes_max: options.batch_bytes_max,
+        index_interval_bytes: options.index_interval_bytes,
+    }
+}
+
+/// Lists the segment base offsets of `dir`, removing leftover temporary files when writable.
+fn list_segments(fs: &dyn FileSystem, dir: &Path, writable: bool) -> Result<Vec<u64>> {
+    let entries = fs.list(dir).map_err(|e| Error::io(dir, "list", e))?;
+    let mut bases = Vec::new();
+    for name in entries {
+        if let Some(base) = names::parse_numbered(&name, names::SEGMENT_EXTENSION) {
+            bases.push(base);
+        } else if writable && name.ends_with(&format!(".{}", names::TEMP_EXTENSION)) {
+            let path = dir.join(&name);
+            fs.remove(&path)
+                .map_err(|e| Error::io(&path, "remove", e))?;
+        }
+    }
+    bases.sort_unstable();
+    Ok(bases)
+}
+
+/// Maps a header problem to the error it is.
+fn header_error(path: &Path, problem: HeaderProblem) -> Error {
+    match problem {
+        HeaderProblem::WrongMagic => Error::Foreign {
+            file: path.to_path_buf(),
+            reason: "the first 8 bytes are not the logq segment magic".into(),
+        },
+        HeaderProblem::FutureVersion(found) => Error::UnsupportedVersion {
+            file: path.to_path_buf(),
+            found,
+            supported: FORMAT_VERSION,
+        },
+        HeaderProblem::Short(len) => Error::corrupt(
+            path,
+            to_u64(len),
+            format!("file of {len} bytes is shorter than the {SEGMENT_HEADER_LEN}-byte header"),
+        ),
+        HeaderProblem::Zeroed => Error::corrupt(path, 0, "the segment header is all zeros"),
+        HeaderProblem::Damaged(why) => Error::corrupt(path, 0, why),
+        HeaderProblem::WrongBaseOffset { found, expected } => Error::corrupt(
+            path,
+            16,
+            format!("header base offset {found} differs from the file name's {expected}"),
+        ),
+    }
+}
+
+/// Recovers the log in `dir`. A read-only recovery changes no byte.
+pub(crate) fn recover(dir: &Path, options: &LogOptions, writable: bool) -> Result<Recovered> {
+    let fs = options.file_system.as_ref();
+    let mut bases = list_segments(fs, dir, writable)?;
+    let mut report = RecoveryReport {
+        segments: bases.len(),
+        ..RecoveryReport::default()
+    };
+    let mode = if writable {
+        OpenMode::ReadWrite
+    } else {
+        OpenMode::Read
+    };
+    loop {
+        let Some(&tail_base) = bases.last() else {
+            return Ok(Recovered {
+                segments: Vec::new(),
+                tail_last_batch_position: to_u64(SEGMENT_HEADER_LEN),
+                report,
+            });
+        };
+        let tail_path = dir.join(names::segment_file_name(tail_base));
+        let tail_file = fs
+            .open(&tail_path, mode)
+            .map_err(|e| Error::io(&tail_path, "open", e))?;
+        let tail = TailScan {
+            fs,
+            dir,
+            options,
+            writable,
+            base: tail_base,
+            path: tail_path.clone(),
+            file: Arc::clone(&tail_file),
+        };
+        match tail.run(&mut report)? {
+            TailOutcome::Unfinished => {
+                bases.pop();
+                if writable {
+                    remove_unfinished(fs, dir, tail_base)?;
+                    report.removed_unfinished_segments.push(tail_path);
+                }
+            }
+            TailOutcome::Recovered {
+                segment,
+                last_batch_position,
+            } => {
+                let mut segments = open_sealed(fs, dir, options, &bases, mode)?;
+                segments.push(Arc::new(segment));
+                return Ok(Recovered {
+                    segments,
+                    tail_last_batch_position: last_batch_position,
+                    report,
+                });
+            }
+        }
+    }
+}
+
+/// Removes a tail segment that never got a header or a batch, and its index.
+fn remove_unfinished(fs: &dyn FileSystem, dir: &Path, base: u64) -> Result<()> {
+    let path = dir.join(names::segment_file_name(base));
+    tracing::warn!(file = %path.display(), "removing a segment created by an unfinished roll");
+    fs.remove(&path)
+        .map_err(|e| Error::io(&path, "remove", e))?;
+    let index = dir.join(names::index_file_name(base));
+    if fs.exists(&index) {
+        fs.remove(&index)
+            .map_err(|e| Error::io(&index, "remove", e))?;
+    }
+    fs.sync_dir(dir)
+        .map_err(|e| Error::io(dir, "fsync directory", e))
+}
+
+/// Opens every segment but the tail, checking only headers.
+fn open_sealed(
+    fs: &dyn FileSystem,
+    dir: &Path,
+    options: &LogOptions,
+    bases: &[u64],
+    mode: OpenMode,
+) -> Result<Vec<Arc<Segment>>> {
+    let mut segments = Vec::with_capacity(bases.len());
+    for pair in bases.windows(2) {
+        let (base, next_base) = (pair[0], pair[1]);
+        let path = dir.join(names::segment_file_name(base));
+        let file = fs
+            .open(&path, mode)
+            .map_err(|e| Error::io(&path, "open", e))?;
+        let len = file.len().map_err(|e| Error::io(&path, "stat", e))?;
+        let mut header = [0u8; SEGMENT_HEADER_LEN];
+        let readable = to_usize(len).unwrap_or(0).min(SEGMENT_HEADER_LEN);
+        file.read_exact_at(&mut header[..readable], 0)
+            .map_err(|e| Error::io(&path, "read header", e))?;
+        segment_header::decode(&header[..readable], base).map_err(|p| header_error(&path, p))?;
+        if len == to_u64(SEGMENT_HEADER_LEN) && next_base != base {
+            return Err(Error::corrupt(
+                &path,
+                len,
+                "a sealed segment holds no batch",
+            ));
+        }
+        segments.push(Arc::new(Segment::new(
+            dir,
+            base,
+            file,
+            len,
+            next_base,
+            SparseIndex::default(),
+            limits(options),
+        )));
+    }
+    Ok(segments)
+}
+
+enum TailOutcome {
+    /// The tail has no valid header and no batch: an unfinished roll.
+    Unfinished,
+    Recovered {
+        segment: Segment,
+        last_batch_position: u64,
+    },
+}
+
+struct TailScan<'a> {
+    fs: &'a dyn FileSystem,
+    dir: &'a Path,
+    options: &'a LogOptions,
+    writable: bool,
+    base: u64,
+    path: PathBuf,
+    file: Arc<dyn FsFile>,
+}
+
+impl TailScan<'_> {
+    fn run(&self, report: &mut RecoveryReport) -> Result<TailOutcome> {
+        let len = self
+            .file
+            .len()
+            .map_err(|e| Error::io(&self.path, "stat", e))?;
+        let map = if len == 0 {
+            None
+        } else {
+            Some(
+                self.file
+                    .map(len)
+                    .map_err(|e| Error::io(&self.path, "mmap", e))?,
+            )
+        };
+        let bytes: &[u8] = map.as_ref().map_or(&[], |m| m.bytes());
+        if let Err(problem) = segment_header::decode(bytes, self.base) {
+            let torn = matches!(
+                problem,
+                HeaderProblem::Short(_) | HeaderProblem::Zeroed | HeaderProblem::Damaged(_)
+            );
+            let from = bytes.len().min(SEGMENT_HEADER_LEN);
+            if torn && later_batches(bytes, from, self.base, self.options.batch_bytes_max).is_none()
+            {
+                return Ok(TailOutcome::Unfinished);
+            }
+            return Err(header_error(&self.path, problem));
+        }
+        let (entries, start) = self.trusted_start(bytes);
+        let mut position = start.map_or(SEGMENT_HEADER_LEN, |e| {
+            to_usize(u64::from(e.position)).unwrap_or(0)
+        });
+        let mut next = start.map_or(self.base, |e| e.offset);
+        let mut last_batch_position = SEGMENT_HEADER_LEN;
+        report.tail_bytes_scanned = to_u64(bytes.len().saturating_sub(position));
+        let mut problem = None;
+        while position < bytes.len() {
+            match check_batch(&bytes[position..], self.options.batch_bytes_max) {
+                Ok(header) if header.base_offset == next => {
+                    last_batch_position = position;
+                    next = header.next_offset();
+                    position += to_usize(header.len_u64()).unwrap_or(usize::MAX);
+                }
+                Ok(header) => {
+                    problem = Some(format!(
+                        "batch starts at offset {} but {next} was expected",
+                        header.base_offset
+                    ));
+                    break;
+                }
+                Err(why) => {
+                    problem = Some(why.to_string());
+                    break;
+                }
+            }
+        }
+        let valid_end = position.min(bytes.len());
+        if let Some(reason) = problem {
+            if !self.writable {
+                report.unreadable_tail_from = Some(to_u64(valid_end));
+            } else {
+                self.handle_bad_tail(bytes, valid_end, next, reason, report)?;
+            }
+        }
+        let valid_end_u64 = to_u64(valid_end);
+        let entries: Vec<IndexEntry> = entries
+            .into_iter()
+            .filter(|e| u64::from(e.position) < valid_end_u64)
+            .collect();
+        drop(map);
+        if self.writable {
+            let mut index_bytes = index_file::encode_header(self.base, false).to_vec();
+            for entry in &entries {
+                if let Some(raw) = index_file::encode_entry(self.base, *entry) {
+                    index_bytes.extend_from_slice(&raw);
+                }
+            }
+            let index_path = self.dir.join(names::index_file_name(self.base));
+            write_index_file(self.fs, &index_path, &index_bytes);
+        }
+        let segment = Segment::new(
+            self.dir,
+            self.base,
+            Arc::clone(&self.file),
+            valid_end_u64,
+            next,
+            SparseIndex {
+                entries,
+                loaded: true,
+            },
+            limits(self.options),
+        );
+        Ok(TailOutcome::Recovered {
+            segment,
+            last_batch_position: to_u64(last_batch_position),
+        })
+    }
+
+    /// The tail's usable index entries and the entry to scan from (see the module docs).
+    fn trusted_start(&self, bytes: &[u8]) -> (Vec<IndexEntry>, Option<IndexEntry>) {
+        let index_path = self.dir.join(names::index_file_name(self.base));
+        let decoded = self
+            .fs
+            .open(&index_path, OpenMode::Read)
+            .ok()
+            .and_then(|file| {
+                let len = file.len().ok().filter(|l| *l <= 64 * 1024 * 1024)?;
+                let mut raw = vec![0u8; to_usize(len)?];
+                file.read_exact_at(&mut raw, 0).ok()?;
+                index_file::decode(&raw, self.base).ok()
+            });
+        let Some(decoded) = decoded else {
+            return (Vec::new(), None);
+        };
+        let max = self.options.batch_bytes_max;
+        let valid = |entry: &IndexEntry| {
+            let at = to_usize(u64::from(entry.position)).unwrap_or(usize::MAX);
+            bytes
+                .get(at..)
+                .and_then(|rest| check_batch(rest, max).ok())
+                .filter(|h| h.base_offset == entry.offset)
+        };
+        let mut entries = decoded.entries;
+        let Some(last_valid) = entries.iter().rposition(|e| valid(e).is_some()) else {
+            return (Vec::new(), None);
+        };
+        entries.truncate(last_valid + 1);
+        let watermark = valid(&entries[last_valid]).map_or(0, |h| h.durable_watermark);
+        let start = entries
+            .iter()
+            .rev()
+            .find(|e| e.offset <= watermark && valid(e).is_some())
+            .copied();
+        let keep = start.map_or(0, |s| entries.partition_point(|e| e.offset <= s.offset));
+        entries.truncate(keep);
+        (entries, start)
+    }
+
+    /// Cuts, or refuses, or quarantines the bytes from `position` on.
+    fn handle_bad_tail(
+        &self,
+        bytes: &[u8],
+        position: usize,
+        expected: u64,
+        reason: String,
+        report: &mut RecoveryReport,
+    ) -> Result<()> {
+        let later = later_batches(bytes, position + 1, expected, self.options.batch_bytes_max);
+        let removed = to_u64(bytes.len() - position);
+        let position_u64 = to_u64(position);
+        match later {
+            Some(watermark) if watermark > expected => {
+                let reason = format!(
+                    "{reason}; valid batches follow and one was written after offset {expected} was durable"
+                );
+                if self.options.recovery_mode == RecoveryMode::Strict {
+                    return Err(Error::corrupt(&self.path, position_u64, reason));
+                }
+                let quarantine_file = self.dir.join(format!(
+                    "{:020}-{position}.{}",
+                    self.base,
+                    names::QUARANTINE_EXTENSION
+                ));
+                self.write_quarantine(&quarantine_file, &bytes[position..])?;
+                tracing::error!(file = %self.path.display(), position, %reason, quarantine = %quarantine_file.display(),
+                    "moved damaged bytes to quarantine");
+                report.quarantined.push(Quarantined {
+                    file: self.path.clone(),
+                    position: position_u64,
+                    bytes: removed,
+                    quarantine_file,
+                    reason,
+                });
+            }
+            other => {
+                let reason = match other {
+                    Some(_) => format!("{reason}; the batches after it were never durable"),
+                    None => format!("{reason}; nothing valid follows (torn tail)"),
+                };
+                tracing::warn!(file = %self.path.display(), position, removed, %reason, "truncating the tail");
+                report.truncated.push(Truncation {
+                    file: self.path.clone(),
+                    position: position_u64,
+                    bytes_removed: removed,
+                    reason,
+                });
+            }
+        }
+        self.file
+            .set_len(position_u64)
+            .map_err(|e| Error::io(&self.path, "truncate", e))?;
+        self.file
+            .sync_data()
+            .map_err(|e| Error::io(&self.path, "fdatasync", e))
+    }
+
+    fn write_quarantine(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let file = self
+            .fs
+            .open(path, OpenMode::CreateNew)
+            .map_err(|e| Error::io(path, "create", e))?;
+        file.write_all_at(bytes, 0)
+            .map_err(|e| Error::io(path, "write", e))?;
+        file.sync_data()
+            .map_err(|e| Error::io(path, "fdatasync", e))?;
+        self.fs
+            .sync_dir(self.dir)
+            .map_err(|e| Error::io(self.dir, "fsync directory", e))
+    }
+}
+
+/// Looks for valid batches starting after `from` whose offsets could follow `expected`;
+/// returns the largest durable watermark among them, or None when there is none.
+///
+/// Cheap filters (plausible length, plausible base offset) run before any CRC.
+pub(crate) fn later_batches(
+    bytes: &[u8],
+    from: usize,
+    expected: u64,
+    batch_bytes_max: u32,
+) -> Option<u64> {
+    let mut best: Option<u64> = None;
+    let mut position = from;
+    while position + BATCH_HEADER_LEN <= bytes.len() {
+        let len = le_u32(bytes, position);
+        let remaining = bytes.len() - position;
+        let plausible_len = to_usize(u64::from(len))
+            .is_some_and(|l| l >= BATCH_HEADER_LEN && l <= remaining)
+            && len <= batch_bytes_max;
+        if plausible_len {
+            let base = le_u64(bytes, position + 8);
+            let plausible_base = base >= expected && base - expected <= to_u64(bytes.len());
+            if plausible_base {
+                if let Ok(header) = check_batch(&bytes[position..], batch_bytes_max) {
+                    best = Some(best.map_or(header.durable_watermark, |b| {
+                        b.max(header.durable_watermark)
+                    }));
+                    position += to_usize(header.len_u64()).unwrap_or(usize::MAX - position);
+                    continue;
+                }
+            }
+        }
+        position += 1;
+    }
+    best
+}
