@@ -1,0 +1,419 @@
+//! Recovery from torn, zero-filled, garbage and damaged files, on the real file system.
+
+use logq_log::format::names::{index_file_name, segment_file_name};
+use logq_log::{Durability, Error, Log, LogOptions, Record, RecoveryMode};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn payload(i: u64) -> Vec<u8> {
+    format!(
+        "payload-{i:04}-{}",
+        "y".repeat(usize::try_from(i % 17).unwrap())
+    )
+    .into_bytes()
+}
+
+/// Writes `batches` single-record batches and returns the byte position of each batch in
+/// the first segment plus the segment's final length.
+fn build(dir: &Path, batches: u64, options: LogOptions) -> (Vec<u64>, u64) {
+    let log = Log::open(dir, options).unwrap();
+    let seg = dir.join(segment_file_name(0));
+    let mut positions = Vec::new();
+    for i in 0..batches {
+        positions.push(fs::metadata(&seg).unwrap().len());
+        log.append(&[Record::new(&payload(i))]).unwrap();
+    }
+    log.close().unwrap();
+    (positions, fs::metadata(&seg).unwrap().len())
+}
+
+fn copy_dir(from: &Path) -> tempfile::TempDir {
+    let to = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), to.path().join(entry.file_name())).unwrap();
+    }
+    to
+}
+
+fn seg0(dir: &Path) -> PathBuf {
+    dir.join(segment_file_name(0))
+}
+
+fn assert_prefix(log: &Log, count: u64) {
+    assert_eq!(log.next_offset(), count);
+    for i in 0..count {
+        assert_eq!(log.read(i).unwrap().payload, payload(i), "offset {i}");
+    }
+}
+
+#[test]
+fn last_batch_torn_at_every_byte_is_cut() {
+    let original = tempfile::tempdir().unwrap();
+    let (positions, len) = build(original.path(), 5, LogOptions::default());
+    let last = *positions.last().unwrap();
+    for cut in last..len {
+        let dir = copy_dir(original.path());
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(seg0(dir.path()))
+            .unwrap();
+        file.set_len(cut).unwrap();
+        let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+        assert_prefix(&log, 4);
+        if cut > last {
+            assert_eq!(log.recovery_report().truncated.len(), 1, "cut at {cut}");
+            assert_eq!(log.recovery_report().truncated[0].position, last);
+        }
+        assert_eq!(fs::metadata(seg0(dir.path())).unwrap().len(), last);
+        // The log goes on from the cut.
+        assert_eq!(log.append(&[Record::new(b"next")]).unwrap(), 4..5);
+        drop(log);
+        let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+        assert_eq!(log.read(4).unwrap().payload, b"next");
+    }
+}
+
+#[test]
+fn zero_filled_and_garbage_tails_are_cut() {
+    let original = tempfile::tempdir().unwrap();
+    let (_, len) = build(original.path(), 6, LogOptions::default());
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let garbage: Vec<u8> = (0..5000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect();
+    for tail in [
+        vec![0u8; 8192],
+        garbage,
+        0xFFFF_FFFFu32.to_le_bytes().repeat(3),
+    ] {
+        let dir = copy_dir(original.path());
+        let mut bytes = fs::read(seg0(dir.path())).unwrap();
+        bytes.extend_from_slice(&tail);
+        fs::write(seg0(dir.path()), &bytes).unwrap();
+        let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+        assert_prefix(&log, 6);
+        assert_eq!(fs::metadata(seg0(dir.path())).unwrap().len(), len);
+        assert_eq!(log.recovery_report().truncated.len(), 1);
+    }
+}
+
+#[test]
+fn damage_before_durable_batches_in_the_tail_is_corruption() {
+    let original = tempfile::tempdir().unwrap();
+    let (positions, len) = build(original.path(), 8, LogOptions::default());
+    let damaged_at = positions[3];
+    let dir = copy_dir(original.path());
+    let mut bytes = fs::read(seg0(dir.path())).unwrap();
+    bytes[usize::try_from(damaged_at).unwrap() + 60] ^= 0x10;
+    fs::write(seg0(dir.path()), &bytes).unwrap();
+    match Log::open(dir.path(), LogOptions::default()) {
+        Err(Error::Corrupt {
+            file,
+            offset,
+            reason,
+        }) => {
+            assert_eq!(file, seg0(dir.path()));
+            assert_eq!(offset, damaged_at);
+            assert!(reason.contains("CRC"), "{reason}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    assert_eq!(
+        fs::read(seg0(dir.path())).unwrap(),
+        bytes,
+        "strict open changed nothing"
+    );
+    // Quarantine mode moves the damaged bytes aside and opens.
+    let log = Log::open(
+        dir.path(),
+        LogOptions::default().recovery_mode(RecoveryMode::Quarantine),
+    )
+    .unwrap();
+    assert_prefix(&log, 3);
+    let quarantined = &log.recovery_report().quarantined;
+    assert_eq!(quarantined.len(), 1);
+    assert_eq!(quarantined[0].position, damaged_at);
+    assert_eq!(quarantined[0].bytes, len - damaged_at);
+    let saved = fs::read(&quarantined[0].quarantine_file).unwrap();
+    assert_eq!(saved, bytes[usize::try_from(damaged_at).unwrap()..]);
+}
+
+#[test]
+fn damage_followed_only_by_never_synced_batches_is_a_torn_region() {
+    let original = tempfile::tempdir().unwrap();
+    let options = LogOptions::default().durability(Durability::Never);
+    let log = Log::open(original.path(), options.clone()).unwrap();
+    let seg = seg0(original.path());
+    let mut positions = Vec::new();
+    for i in 0..6u64 {
+        positions.push(fs::metadata(&seg).unwrap().len());
+        log.append(&[Record::new(&payload(i))]).unwrap();
+    }
+    drop(log); // no sync: no batch claims the bytes before it were durable
+    let mut bytes = fs::read(&seg).unwrap();
+    let at = usize::try_from(positions[2]).unwrap();
+    bytes[at..at + 100].fill(0);
+    fs::write(&seg, &bytes).unwrap();
+    let log = Log::open(original.path(), options).unwrap();
+    assert_prefix(&log, 2);
+    let truncated = &log.recovery_report().truncated;
+    assert_eq!(truncated.len(), 1);
+    assert!(
+        truncated[0].reason.contains("never durable"),
+        "{}",
+        truncated[0].reason
+    );
+}
+
+#[test]
+fn flipped_bit_in_a_sealed_segment_is_corrupt_on_read_never_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions::default()
+        .segment_bytes_max(2048)
+        .index_interval_bytes(128);
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    for i in 0..200u64 {
+        log.append(&[Record::new(&payload(i))]).unwrap();
+    }
+    log.close().unwrap();
+    let seg = seg0(dir.path());
+    let mut bytes = fs::read(&seg).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    fs::write(&seg, &bytes).unwrap();
+    let log = Log::open(dir.path(), options).unwrap();
+    assert!(log.recovery_report().is_clean());
+    let errors: Vec<Error> = (0..200u64).filter_map(|i| log.read(i).err()).collect();
+    assert!(!errors.is_empty());
+    for error in &errors {
+        match error {
+            Error::Corrupt { file, offset, .. } => {
+                assert_eq!(file, &seg);
+                assert!(*offset <= u64::try_from(middle).unwrap());
+            }
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+    }
+    let iterated: Vec<_> = log.batches_from(0).collect();
+    assert!(iterated
+        .iter()
+        .any(|b| matches!(b, Err(Error::Corrupt { .. }))));
+    assert_eq!(fs::read(&seg).unwrap(), bytes, "nothing was cut");
+    assert!(log.read(199).is_ok(), "other segments still read");
+}
+
+#[test]
+fn missing_stale_and_damaged_indexes_are_rebuilt() {
+    let original = tempfile::tempdir().unwrap();
+    let options = LogOptions::default()
+        .segment_bytes_max(4096)
+        .index_interval_bytes(100);
+    let log = Log::open(original.path(), options.clone()).unwrap();
+    for i in 0..300u64 {
+        log.append(&[Record::new(&payload(i))]).unwrap();
+    }
+    log.close().unwrap();
+    let indexes: Vec<PathBuf> = fs::read_dir(original.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+        .collect();
+    assert!(indexes.len() > 3);
+    type Mutation = fn(&Path, &[u8]);
+    let mutations: [(&str, Mutation); 4] = [
+        ("missing", |p, _| fs::remove_file(p).unwrap()),
+        ("zeroed", |p, b| fs::write(p, vec![0u8; b.len()]).unwrap()),
+        ("garbage entries", |p, b| {
+            let mut b = b.to_vec();
+            for byte in b.iter_mut().skip(40) {
+                *byte = byte.wrapping_mul(31).wrapping_add(7);
+            }
+            fs::write(p, b).unwrap();
+        }),
+        ("stale (from another segment)", |p, _| {
+            let other = p.with_file_name(index_file_name(0));
+            if other != p {
+                fs::copy(other, p).unwrap();
+            } else {
+                fs::write(p, b"LOGQIDX\0short").unwrap();
+            }
+        }),
+    ];
+    for (name, mutate) in mutations {
+        let dir = copy_dir(original.path());
+        for index in &indexes {
+            let path = dir.path().join(index.file_name().unwrap());
+            let bytes = fs::read(&path).unwrap();
+            mutate(&path, &bytes);
+        }
+        let log = Log::open(dir.path(), options.clone()).unwrap();
+        assert_prefix(&log, 300);
+        let mut count = 0;
+        for batch in log.batches_from(0) {
+            count += batch.unwrap().records().count();
+        }
+        assert_eq!(count, 300, "{name}");
+    }
+}
+
+fn write_header(path: &Path, magic: &[u8; 8], version: u16) {
+    let mut header = [0u8; 32];
+    header[..8].copy_from_slice(magic);
+    header[8..10].copy_from_slice(&version.to_le_bytes());
+    header[10..12].copy_from_slice(&32u16.to_le_bytes());
+    let crc = crc32fast_hash(&header[..28]);
+    header[28..].copy_from_slice(&crc.to_le_bytes());
+    fs::write(path, header).unwrap();
+}
+
+fn crc32fast_hash(bytes: &[u8]) -> u32 {
+    // CRC-32/IEEE, bitwise: independent of the engine's implementation.
+    let mut crc = 0xFFFF_FFFFu32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn foreign_and_future_files_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write_header(&seg0(dir.path()), b"NOTLOGQ!", 1);
+    assert!(
+        matches!(Log::open(dir.path(), LogOptions::default()), Err(Error::Foreign { file, .. }) if file == seg0(dir.path()))
+    );
+    write_header(&seg0(dir.path()), b"LOGQSEG\0", 7);
+    match Log::open_read_only(dir.path(), LogOptions::default()) {
+        Err(Error::UnsupportedVersion {
+            found: 7,
+            supported: 1,
+            file,
+        }) => assert_eq!(file, seg0(dir.path())),
+        other => panic!("expected UnsupportedVersion, got {other:?}"),
+    }
+    let message = Log::open(dir.path(), LogOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("format version 7"), "{message}");
+}
+
+#[test]
+fn empty_and_header_only_segments() {
+    // An empty tail file after a roll (crash before the header was written) is removed.
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 3, LogOptions::default());
+    fs::write(dir.path().join(segment_file_name(3)), b"").unwrap();
+    let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    assert_prefix(&log, 3);
+    assert_eq!(log.recovery_report().removed_unfinished_segments.len(), 1);
+    assert!(!dir.path().join(segment_file_name(3)).exists());
+    drop(log);
+    // A header-only tail (a roll that completed, then nothing) is a valid empty segment.
+    let header_only = dir.path().join(segment_file_name(3));
+    fs::write(&header_only, logq_log::format::segment_header::encode(3)).unwrap();
+    let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    assert!(log.recovery_report().is_clean());
+    assert_eq!(log.segment_count(), 2);
+    assert_prefix(&log, 3);
+    assert_eq!(
+        log.append(&[Record::new(b"into the new segment")]).unwrap(),
+        3..4
+    );
+    drop(log);
+    assert!(fs::metadata(&header_only).unwrap().len() > 32);
+    let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    assert_eq!(log.read(3).unwrap().payload, b"into the new segment");
+    assert_eq!(log.read(2).unwrap().payload, payload(2));
+    drop(log);
+    // An empty file as the only segment is an unfinished first segment.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(seg0(dir.path()), b"").unwrap();
+    let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    assert_eq!(log.next_offset(), 0);
+    assert_eq!(log.append(&[Record::new(b"first")]).unwrap(), 0..1);
+}
+
+#[test]
+fn empty_sealed_segment_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 3, LogOptions::default());
+    fs::write(dir.path().join(segment_file_name(3)), b"").unwrap();
+    fs::write(
+        dir.path().join(segment_file_name(9)),
+        logq_log::format::segment_header::encode(9),
+    )
+    .unwrap();
+    assert!(matches!(
+        Log::open(dir.path(), LogOptions::default()),
+        Err(Error::Corrupt { .. })
+    ));
+}
+
+#[test]
+fn absurd_length_in_a_sealed_segment_is_corrupt_without_allocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions::default().segment_bytes_max(1024);
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    for i in 0..40u64 {
+        log.append(&[Record::new(&payload(i))]).unwrap();
+    }
+    drop(log);
+    let seg = seg0(dir.path());
+    let mut bytes = fs::read(&seg).unwrap();
+    bytes[32..36].copy_from_slice(&u32::MAX.to_le_bytes());
+    fs::write(&seg, &bytes).unwrap();
+    let log = Log::open(dir.path(), options).unwrap();
+    match log.read(0) {
+        Err(Error::Corrupt { offset, reason, .. }) => {
+            assert_eq!(offset, 32);
+            assert!(reason.contains("4294967295"), "{reason}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[test]
+fn segment_with_a_wrong_base_offset_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 2, LogOptions::default());
+    fs::rename(seg0(dir.path()), dir.path().join(segment_file_name(5))).unwrap();
+    assert!(matches!(
+        Log::open(dir.path(), LogOptions::default()),
+        Err(Error::Corrupt { offset: 16, .. })
+    ));
+}
+
+#[test]
+fn missing_middle_segment_is_detected_on_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions::default().segment_bytes_max(512);
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    for i in 0..60u64 {
+        log.append(&[Record::new(&payload(i))]).unwrap();
+    }
+    drop(log);
+    let mut segments: Vec<PathBuf> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    segments.sort();
+    assert!(segments.len() >= 4);
+    fs::remove_file(&segments[1]).unwrap();
+    let log = Log::open(dir.path(), options).unwrap();
+    let result: Result<Vec<_>, _> = log.batches_from(0).collect();
+    assert!(matches!(result, Err(Error::Corrupt { .. })), "{result:?}");
+}
