@@ -1,2 +1,117 @@
-//! Placeholder replaced below.
-fn main() {}
+//! logq-log micro-benchmarks: buffered and durable appends (1/4/16/64 appenders), the raw
+#![allow(missing_docs)] // criterion_group! generates undocumented functions.
+//! `write` + `fdatasync` reference measured in the same run, and sequential reads.
+//!
+//! Run: `cargo bench -p logq-benches --bench log`. Data goes to `LOGQ_BENCH_DIR`.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use logq_log::{Durability, Log, LogOptions, Record};
+use std::time::{Duration, Instant};
+
+const RECORD_BYTES: usize = 256;
+
+/// Runs `iterations` appends of one record spread over `appenders` threads.
+fn appends(log: &Log, appenders: u64, iterations: u64) -> Duration {
+    let per_thread = iterations.div_ceil(appenders);
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..appenders {
+            scope.spawn(|| {
+                let payload = [7u8; RECORD_BYTES];
+                for _ in 0..per_thread {
+                    log.append(&[Record::new(&payload)]).expect("append");
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+fn durable_appends(c: &mut Criterion) {
+    let mut group = c.benchmark_group("append_256B_always");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(4));
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("raw_write_fdatasync", |b| {
+        b.iter_custom(|iterations| {
+            let dir = logq_benches::bench_dir();
+            logq_benches::raw_write_fdatasync(dir.path(), RECORD_BYTES, iterations)
+        });
+    });
+    for appenders in [1u64, 4, 16, 64] {
+        group.bench_with_input(
+            BenchmarkId::new("appenders", appenders),
+            &appenders,
+            |b, &n| {
+                b.iter_custom(|iterations| {
+                    let dir = logq_benches::bench_dir();
+                    let log = Log::open(dir.path(), LogOptions::default()).expect("open");
+                    appends(&log, n, iterations)
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
+fn buffered_appends(c: &mut Criterion) {
+    let mut group = c.benchmark_group("append_256B_never");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("1_appender", |b| {
+        b.iter_custom(|iterations| {
+            let dir = logq_benches::bench_dir();
+            let options = LogOptions::default().durability(Durability::Never);
+            let log = Log::open(dir.path(), options).expect("open");
+            appends(&log, 1, iterations)
+        });
+    });
+    group.bench_function("1_appender_batches_of_100", |b| {
+        b.iter_custom(|iterations| {
+            let dir = logq_benches::bench_dir();
+            let options = LogOptions::default().durability(Durability::Never);
+            let log = Log::open(dir.path(), options).expect("open");
+            let payload = [7u8; RECORD_BYTES];
+            let batch = vec![Record::new(&payload); 100];
+            let start = Instant::now();
+            for _ in 0..iterations.div_ceil(100) {
+                log.append(&batch).expect("append");
+            }
+            start.elapsed()
+        });
+    });
+    group.finish();
+}
+
+fn sequential_read(c: &mut Criterion) {
+    let dir = logq_benches::bench_dir();
+    let options = LogOptions::default().durability(Durability::Never);
+    let log = Log::open(dir.path(), options).expect("open");
+    let payload = [7u8; RECORD_BYTES];
+    let batch = vec![Record::new(&payload); 256];
+    let mut total_bytes = 0u64;
+    while total_bytes < 256 * 1024 * 1024 {
+        log.append(&batch).expect("append");
+        total_bytes += 256 * u64::try_from(RECORD_BYTES + 18).expect("fits");
+    }
+    log.sync().expect("sync");
+    let mut group = c.benchmark_group("read");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(total_bytes));
+    group.bench_function("sequential_256MiB_from_page_cache", |b| {
+        b.iter(|| {
+            let mut sum = 0usize;
+            for batch in log.batches_from(0) {
+                for record in batch.expect("batch").records() {
+                    sum += record.payload.len();
+                }
+            }
+            sum
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, durable_appends, buffered_appends, sequential_read);
+criterion_main!(benches);

@@ -139,12 +139,16 @@ impl Log {
                 .entries
                 .last()
                 .map_or(0, |e| u64::from(e.position));
-            // Make the recovered tail durable before it is built on: bytes a crash left in
-            // the page cache but not on disk must not count as durable.
+            // Make the recovered tail durable before it is built on: bytes a crash or a failed
+            // fdatasync left in the page cache but not on disk must not count as durable
+            // (recovery rewrote the tail after its trusted start, so this fdatasync covers it),
+            // and neither must directory entries.
             active
                 .file
                 .sync_data()
                 .map_err(|e| Error::io(&active.path, "fdatasync", e))?;
+            fs.sync_dir(dir)
+                .map_err(|e| Error::io(dir, "fsync directory", e))?;
             commit = Some(GroupCommit::new(
                 Arc::clone(&active.file),
                 active.path.clone(),

@@ -289,6 +289,10 @@ impl TailScan<'_> {
                 self.handle_bad_tail(bytes, valid_end, next, reason, report)?;
             }
         }
+        if self.writable {
+            let rewrite_from = start.map_or(0, |e| to_usize(u64::from(e.position)).unwrap_or(0));
+            self.rewrite(bytes, rewrite_from.min(valid_end), valid_end)?;
+        }
         let valid_end_u64 = to_u64(valid_end);
         let entries: Vec<IndexEntry> = entries
             .into_iter()
@@ -321,6 +325,28 @@ impl TailScan<'_> {
             segment,
             last_batch_position: to_u64(last_batch_position),
         })
+    }
+
+    /// Writes `bytes[from..to)` again over themselves (the caller fdatasyncs afterwards).
+    ///
+    /// After a failed fdatasync the kernel may hold these bytes in clean pages that never
+    /// reached the disk; a later fdatasync would skip them. Rewriting dirties them, so the
+    /// fdatasync at the end of open really makes them durable. Only the bytes after the
+    /// trusted start need it: everything before it was durable when a later batch was written.
+    fn rewrite(&self, bytes: &[u8], from: usize, to: usize) -> Result<()> {
+        const CHUNK_BYTES: usize = 1 << 20;
+        let mut buffer = Vec::with_capacity(CHUNK_BYTES.min(to - from));
+        let mut at = from;
+        while at < to {
+            let end = (at + CHUNK_BYTES).min(to);
+            buffer.clear();
+            buffer.extend_from_slice(&bytes[at..end]);
+            self.file
+                .write_all_at(&buffer, to_u64(at))
+                .map_err(|e| Error::io(&self.path, "rewrite tail", e))?;
+            at = end;
+        }
+        Ok(())
     }
 
     /// The tail's usable index entries and the entry to scan from (see the module docs).
