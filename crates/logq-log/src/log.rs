@@ -10,7 +10,7 @@ use crate::recovery::{self, Recovered};
 use crate::report::RecoveryReport;
 use crate::segment::{FoundBatch, Segment};
 use crate::sync::GroupCommit;
-use crate::writer::{self, WriterState};
+use crate::writer::{self, WriterEnv, WriterState};
 use parking_lot::{Condvar, Mutex, RwLock};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -149,15 +149,19 @@ impl Log {
                 .map_err(|e| Error::io(&active.path, "fdatasync", e))?;
             fs.sync_dir(dir)
                 .map_err(|e| Error::io(dir, "fsync directory", e))?;
-            commit = Some(GroupCommit::new(
-                Arc::clone(&active.file),
-                active.path.clone(),
-                active.end_offset(),
-            ));
+            let allocated_len = active
+                .file
+                .len()
+                .map_err(|e| Error::io(&active.path, "stat", e))?;
+            commit = Some(GroupCommit::new(active.end_offset()));
             writer = Some(WriterState {
                 index_file,
-                position,
+                assigned_len: position,
+                flushed_len: position,
+                allocated_len,
+                pending: Vec::new(),
                 next_offset: active.end_offset(),
+                flushed_offset: active.end_offset(),
                 last_batch_position,
                 last_indexed_position: last_indexed,
                 active,
@@ -240,32 +244,27 @@ impl Log {
         }
         let mut batch = EncodedBatch::encode(records, now_ms(), inner.options.batch_bytes_max)?;
         let commit = inner.commit.as_ref().ok_or(Error::Closed)?;
-        let written = {
+        let env = inner.writer_env(commit);
+        let always = inner.options.durability == Durability::Always;
+        let sealed = {
             let mut guard = inner.writer.lock();
             let state = guard.as_mut().ok_or(Error::Closed)?;
-            let written = state.write(
-                inner.options.file_system.as_ref(),
-                &inner.dir,
-                &inner.options,
-                commit,
-                &mut batch,
-            )?;
-            if let Some(segment) = &written.new_segment {
+            let sealed = state.seal(&env, &mut batch)?;
+            if let Some(segment) = &sealed.new_segment {
                 inner.segments.write().push(Arc::clone(segment));
             }
-            if inner.options.durability != Durability::Always {
+            if !always {
+                state.flush(&env)?;
                 inner
                     .visible_offset
-                    .store(written.end_offset, Ordering::Release);
+                    .store(sealed.end_offset, Ordering::Release);
             }
-            written
+            sealed
         };
-        if inner.options.durability == Durability::Always {
-            commit.wait_durable(written.end_offset, &|durable| {
-                inner.visible_offset.fetch_max(durable, Ordering::AcqRel);
-            })?;
+        if always {
+            inner.wait_durable(commit, sealed.end_offset)?;
         }
-        Ok(written.base_offset..written.end_offset)
+        Ok(sealed.base_offset..sealed.end_offset)
     }
 
     /// Makes every append that returned so far durable, whatever the durability policy.
@@ -275,12 +274,7 @@ impl Log {
             return Ok(());
         };
         let target = inner.writer.lock().as_ref().map_or(0, |w| w.next_offset);
-        let always = inner.options.durability == Durability::Always;
-        commit.wait_durable(target, &|durable| {
-            if always {
-                inner.visible_offset.fetch_max(durable, Ordering::AcqRel);
-            }
-        })
+        inner.wait_durable(commit, target)
     }
 
     /// Syncs and closes the log; later appends fail with [`Error::Closed`].
@@ -374,6 +368,36 @@ impl Inner {
         };
         let found = segment.find_batch(self.options.file_system.as_ref(), offset, sealed_end)?;
         Ok((segment, found))
+    }
+
+    fn writer_env<'a>(&'a self, commit: &'a GroupCommit) -> WriterEnv<'a> {
+        WriterEnv {
+            fs: self.options.file_system.as_ref(),
+            dir: &self.dir,
+            options: &self.options,
+            commit,
+        }
+    }
+
+    /// Waits (leading a group commit if needed) until every offset below `target` is durable.
+    fn wait_durable(&self, commit: &GroupCommit, target: u64) -> Result<()> {
+        let env = self.writer_env(commit);
+        let always = self.options.durability == Durability::Always;
+        commit.wait_durable(
+            target,
+            &|| {
+                self.writer
+                    .lock()
+                    .as_mut()
+                    .ok_or(Error::Closed)?
+                    .flush(&env)
+            },
+            &|durable| {
+                if always {
+                    self.visible_offset.fetch_max(durable, Ordering::AcqRel);
+                }
+            },
+        )
     }
 
     pub(crate) fn visible_offset(&self) -> u64 {

@@ -58,6 +58,9 @@ pub struct LogOptions {
     pub batch_bytes_max: u32,
     /// What open does with damage in the tail segment.
     pub recovery_mode: RecoveryMode,
+    /// The active segment is extended with zeros this many bytes ahead of its data (default
+    /// 1 MiB; 0 turns it off), so that most fdatasyncs flush data only, not the file size.
+    pub preallocate_bytes: u64,
     /// The file system (the operating system's, or a simulated one in tests).
     pub file_system: Arc<dyn FileSystem>,
 }
@@ -70,6 +73,7 @@ impl Default for LogOptions {
             index_interval_bytes: 4096,
             batch_bytes_max: 16 * 1024 * 1024,
             recovery_mode: RecoveryMode::Strict,
+            preallocate_bytes: 1024 * 1024,
             file_system: Arc::new(RealFs),
         }
     }
@@ -103,6 +107,12 @@ impl LogOptions {
     /// Sets the recovery mode.
     pub fn recovery_mode(mut self, mode: RecoveryMode) -> Self {
         self.recovery_mode = mode;
+        self
+    }
+
+    /// Sets how far ahead of its data the active segment is extended with zeros.
+    pub fn preallocate_bytes(mut self, bytes: u64) -> Self {
+        self.preallocate_bytes = bytes;
         self
     }
 

@@ -282,7 +282,8 @@ impl TailScan<'_> {
             }
         }
         let valid_end = position.min(bytes.len());
-        if let Some(reason) = problem {
+        let preallocated = bytes[valid_end..].iter().all(|b| *b == 0);
+        if let (Some(reason), false) = (problem, preallocated) {
             if !self.writable {
                 report.unreadable_tail_from = Some(to_u64(valid_end));
             } else {
@@ -476,6 +477,15 @@ pub(crate) fn later_batches(
     let mut position = from;
     while position + BATCH_HEADER_LEN <= bytes.len() {
         let len = le_u32(bytes, position);
+        if len == 0 {
+            // Skip zero runs fast: a batch cannot start where its 4 length bytes are zero.
+            let nonzero = bytes[position..].iter().position(|b| *b != 0);
+            match nonzero {
+                Some(at) => position += at.saturating_sub(3).max(1),
+                None => break,
+            }
+            continue;
+        }
         let remaining = bytes.len() - position;
         let plausible_len = to_usize(u64::from(len))
             .is_some_and(|l| l >= BATCH_HEADER_LEN && l <= remaining)

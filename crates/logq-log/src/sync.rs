@@ -1,16 +1,16 @@
-//! Group commit: many appenders, one fdatasync.
+//! Group commit: many appenders, one write and one fdatasync.
 //!
-//! Appenders write their batch under the writer lock, then wait here until the durable
-//! offset passes the end of their batch. The first waiter that finds no fdatasync running
-//! becomes the leader: it notes how far the file has been written, releases the lock, calls
-//! fdatasync (outside every lock, so appends continue meanwhile), and on success publishes the
-//! noted offset as durable and wakes everyone. Everyone whose batch is covered returns; the
-//! others elect the next leader. One fdatasync thus serves every batch written before it
-//! started.
+//! Under `Durability::Always` appenders only copy their sealed batch into the writer's
+//! pending buffer, then wait here until the durable offset passes the end of their batch. The
+//! first waiter that finds no commit running becomes the leader: it has the writer write the
+//! whole pending buffer with one `pwrite` (the `flush` callback, which takes the writer lock
+//! briefly), then runs fdatasync outside every lock — appenders keep filling the next buffer
+//! meanwhile — and on success publishes the flushed offset as durable and wakes everyone.
+//! Everyone covered returns; the others elect the next leader.
 //!
-//! A failed fdatasync poisons the log: the kernel may have dropped the dirty pages and a later
-//! fdatasync would report success for bytes that are gone. Every waiter not yet covered fails,
-//! and so does every later append, until the log is reopened and recovered.
+//! A failed write or fdatasync poisons the log: the kernel may have dropped the dirty pages
+//! and a later fdatasync would report success for bytes that are gone. Every waiter not yet
+//! covered fails, and so does every later append, until the log is reopened and recovered.
 
 use crate::error::{Error, Result};
 use crate::fs::FsFile;
@@ -19,15 +19,16 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// What the leader needs to know about the written but not yet durable bytes.
-struct SyncState {
-    /// The file that holds every written, not yet durable batch (the active segment).
-    file: Arc<dyn FsFile>,
-    /// Its path, for errors.
-    path: PathBuf,
-    /// The offset after the last batch written to `file`.
-    written_offset: u64,
-    /// True while a leader runs fdatasync.
+/// What a flush hands the leader: the file to fdatasync, its path (for errors), and the
+/// offset below which every batch is now written to that file.
+pub(crate) struct Flushed {
+    pub file: Arc<dyn FsFile>,
+    pub path: PathBuf,
+    pub written_offset: u64,
+}
+
+struct CommitState {
+    /// True while a leader writes and fdatasyncs.
     syncing: bool,
     /// Why the log is poisoned, if it is.
     poison: Option<Arc<str>>,
@@ -35,7 +36,7 @@ struct SyncState {
 
 /// The group-commit coordinator of one log.
 pub(crate) struct GroupCommit {
-    state: Mutex<SyncState>,
+    state: Mutex<CommitState>,
     wake: Condvar,
     /// Every offset below this is durable.
     durable_offset: AtomicU64,
@@ -43,13 +44,10 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// A coordinator whose bytes up to `durable_offset` in `file` are already durable.
-    pub fn new(file: Arc<dyn FsFile>, path: PathBuf, durable_offset: u64) -> Self {
+    /// A coordinator for a log whose offsets below `durable_offset` are durable.
+    pub fn new(durable_offset: u64) -> Self {
         GroupCommit {
-            state: Mutex::new(SyncState {
-                file,
-                path,
-                written_offset: durable_offset,
+            state: Mutex::new(CommitState {
                 syncing: false,
                 poison: None,
             }),
@@ -69,13 +67,11 @@ impl GroupCommit {
         if !self.poisoned.load(Ordering::Acquire) {
             return Ok(());
         }
-        Err(self.poison_error())
+        Err(self.poison_error(&self.state.lock()))
     }
 
-    fn poison_error(&self) -> Error {
-        let cause = self
-            .state
-            .lock()
+    fn poison_error(&self, state: &CommitState) -> Error {
+        let cause = state
             .poison
             .clone()
             .unwrap_or_else(|| Arc::from("unknown failure"));
@@ -85,67 +81,70 @@ impl GroupCommit {
     /// Poisons the log after a failed write or fsync.
     pub fn poison(&self, cause: &Error) {
         let mut state = self.state.lock();
-        if state.poison.is_none() {
-            tracing::error!(%cause, "log poisoned");
-            state.poison = Some(Arc::from(cause.to_string()));
-        }
+        Self::poison_locked(&mut state, cause);
         self.poisoned.store(true, Ordering::Release);
         self.wake.notify_all();
     }
 
-    /// Records that batches up to `written_offset` are written to `file`.
-    pub fn note_written(&self, written_offset: u64) {
-        self.state.lock().written_offset = written_offset;
+    fn poison_locked(state: &mut CommitState, cause: &Error) {
+        if state.poison.is_none() {
+            tracing::error!(%cause, "log poisoned; it refuses writes until reopened");
+            state.poison = Some(Arc::from(cause.to_string()));
+        }
     }
 
-    /// Called by a roll after it fsynced the old segment: everything up to `durable_offset`
-    /// is durable and new batches go to `file`.
-    pub fn switch_file(&self, file: Arc<dyn FsFile>, path: PathBuf, durable_offset: u64) {
-        let mut state = self.state.lock();
-        state.file = file;
-        state.path = path;
-        state.written_offset = state.written_offset.max(durable_offset);
+    /// Records that a roll fdatasynced everything below `durable_offset`.
+    pub fn mark_durable(&self, durable_offset: u64) {
         self.durable_offset
             .fetch_max(durable_offset, Ordering::AcqRel);
+        let _state = self.state.lock();
         self.wake.notify_all();
     }
 
-    /// Returns once every offset below `target` is durable, leading an fdatasync if none runs.
-    /// `on_durable` runs (under the lock) with each new durable offset.
-    pub fn wait_durable(&self, target: u64, on_durable: &dyn Fn(u64)) -> Result<()> {
+    /// Returns once every offset below `target` is durable, leading a commit if none runs.
+    ///
+    /// `flush` writes the pending batches (under the writer lock) and says what to fdatasync;
+    /// `on_durable` runs with each newly durable offset.
+    pub fn wait_durable(
+        &self,
+        target: u64,
+        flush: &dyn Fn() -> Result<Flushed>,
+        on_durable: &dyn Fn(u64),
+    ) -> Result<()> {
         let mut state = self.state.lock();
         loop {
             if self.durable_offset() >= target {
                 return Ok(());
             }
             if state.poison.is_some() {
-                drop(state);
-                return Err(self.poison_error());
+                return Err(self.poison_error(&state));
             }
             if state.syncing {
                 self.wake.wait(&mut state);
                 continue;
             }
             state.syncing = true;
-            let file = Arc::clone(&state.file);
-            let path = state.path.clone();
-            let upto = state.written_offset;
-            let result = parking_lot::MutexGuard::unlocked(&mut state, || file.sync_data());
+            let result = parking_lot::MutexGuard::unlocked(&mut state, || {
+                let flushed = flush()?;
+                flushed
+                    .file
+                    .sync_data()
+                    .map_err(|e| Error::io(flushed.path, "fdatasync", e))?;
+                Ok::<u64, Error>(flushed.written_offset)
+            });
             state.syncing = false;
             match result {
-                Ok(()) => {
-                    let before = self.durable_offset.fetch_max(upto, Ordering::AcqRel);
-                    if upto > before {
-                        on_durable(upto);
+                Ok(written_offset) => {
+                    let before = self
+                        .durable_offset
+                        .fetch_max(written_offset, Ordering::AcqRel);
+                    if written_offset > before {
+                        on_durable(written_offset);
                     }
                     self.wake.notify_all();
                 }
-                Err(source) => {
-                    let error = Error::io(path, "fdatasync", source);
-                    if state.poison.is_none() {
-                        tracing::error!(%error, "fdatasync failed; log poisoned");
-                        state.poison = Some(Arc::from(error.to_string()));
-                    }
+                Err(error) => {
+                    Self::poison_locked(&mut state, &error);
                     self.poisoned.store(true, Ordering::Release);
                     self.wake.notify_all();
                     return Err(error);

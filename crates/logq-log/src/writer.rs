@@ -1,14 +1,21 @@
-//! The append path: one writer at a time writes a sealed batch at the end of the active
-//! segment, indexes it, and rolls to a new segment when the active one is full.
+//! The append path: batches are sealed in order, buffered, written at the end of the active
+//! segment, indexed, and the log rolls to a new segment when the active one is full.
 //!
 //! Invariants (all under the writer lock):
-//! - `position` is the byte length of the active segment's valid data and `next_offset` the
-//!   offset the next batch gets; both move only after a write returned `Ok`.
-//! - A roll makes the old segment durable (fdatasync) before the new file exists, and the new
-//!   file (header fdatasynced, then the directory fsynced) before any batch goes into it. So
-//!   every sealed segment is entirely durable, and a tail segment with a damaged header and a
-//!   valid batch after it cannot come from a crash.
-//! - A failed write, fdatasync or directory fsync poisons the log before the error returns.
+//! - `next_offset` is the offset the next batch gets; `assigned_len` the byte length of the
+//!   active segment once every sealed batch is written; `pending` holds the sealed batches not
+//!   yet written, which start at `flushed_len`.
+//! - Bytes reach the file in offset order, and a batch is published to readers (segment
+//!   `written_len`/`end_offset`) only after the write that holds it returned `Ok`.
+//! - The file is extended with zeros in `preallocate_bytes` steps ahead of the data, so most
+//!   fdatasyncs only flush data, not the file size. Zeros after the last batch are
+//!   preallocated space, and recovery treats them so.
+//! - A roll writes what is pending, cuts the preallocated zeros, makes the old segment durable
+//!   (fdatasync) before the new file exists, and the new file (header fdatasynced, then the
+//!   directory fsynced) before any batch goes into it. So every sealed segment is entirely
+//!   durable and exactly as long as its batches.
+//! - A failed write, truncate, fdatasync or directory fsync poisons the log before the error
+//!   returns.
 
 use crate::error::{Error, Result};
 use crate::format::batch::EncodedBatch;
@@ -18,7 +25,7 @@ use crate::format::{names, to_u64};
 use crate::fs::{FileSystem, FsFile, OpenMode};
 use crate::options::LogOptions;
 use crate::segment::{Segment, SparseIndex};
-use crate::sync::GroupCommit;
+use crate::sync::{Flushed, GroupCommit};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -29,64 +36,107 @@ pub(crate) struct WriterState {
     /// Its open index file (None after an index write failed: the index is then rebuilt
     /// from the log when needed).
     pub index_file: Option<Arc<dyn FsFile>>,
-    /// Byte length of the active segment.
-    pub position: u64,
+    /// Length of the active segment once every sealed batch is written.
+    pub assigned_len: u64,
+    /// Length of the active segment's bytes that are written to the file.
+    pub flushed_len: u64,
+    /// Length of the file, preallocated zeros included.
+    pub allocated_len: u64,
+    /// Sealed batches not yet written, starting at `flushed_len`.
+    pub pending: Vec<u8>,
     /// Offset of the next record.
     pub next_offset: u64,
-    /// Position of the last batch written (for the sealed index trailer).
+    /// Offset after the last written record.
+    pub flushed_offset: u64,
+    /// Position of the last batch sealed (for the sealed index trailer).
     pub last_batch_position: u64,
     /// Position of the last indexed batch.
     pub last_indexed_position: u64,
 }
 
-/// The outcome of writing one batch.
-pub(crate) struct Written {
+/// The outcome of sealing one batch.
+pub(crate) struct Sealed {
     pub base_offset: u64,
     pub end_offset: u64,
     /// A roll happened: this segment must be added to the segment list.
     pub new_segment: Option<Arc<Segment>>,
 }
 
+/// The environment the writer works in.
+pub(crate) struct WriterEnv<'a> {
+    pub fs: &'a dyn FileSystem,
+    pub dir: &'a Path,
+    pub options: &'a LogOptions,
+    pub commit: &'a GroupCommit,
+}
+
 impl WriterState {
-    /// Writes `batch` at the end of the log; the caller holds the writer lock.
-    pub fn write(
-        &mut self,
-        fs: &dyn FileSystem,
-        dir: &Path,
-        options: &LogOptions,
-        commit: &GroupCommit,
-        batch: &mut EncodedBatch,
-    ) -> Result<Written> {
-        commit.check_poison()?;
+    /// Seals `batch` at the end of the log and queues it for writing; the caller holds the
+    /// writer lock and either flushes at once or leaves the write to the group commit.
+    pub fn seal(&mut self, env: &WriterEnv<'_>, batch: &mut EncodedBatch) -> Result<Sealed> {
+        env.commit.check_poison()?;
         let len = to_u64(batch.len());
         let mut new_segment = None;
-        if self.position > to_u64(SEGMENT_HEADER_LEN)
-            && self.position + len > options.segment_bytes_max
+        let header_len = to_u64(SEGMENT_HEADER_LEN);
+        if self.assigned_len > header_len && self.assigned_len + len > env.options.segment_bytes_max
         {
-            let segment = self
-                .roll(fs, dir, options, commit)
-                .inspect_err(|e| commit.poison(e))?;
+            let segment = self.roll(env).inspect_err(|e| env.commit.poison(e))?;
             new_segment = Some(segment);
         }
         let base_offset = self.next_offset;
-        let bytes = batch.seal(base_offset, commit.durable_offset());
-        if let Err(source) = self.active.file.write_all_at(bytes, self.position) {
-            let error = Error::io(&self.active.path, "write", source);
-            commit.poison(&error);
-            return Err(error);
-        }
-        let batch_position = self.position;
-        self.position += len;
+        let bytes = batch.seal(base_offset, env.commit.durable_offset());
+        self.pending.extend_from_slice(bytes);
+        let batch_position = self.assigned_len;
+        self.assigned_len += len;
         self.next_offset += u64::from(batch.record_count());
         self.last_batch_position = batch_position;
-        self.index_batch(options, base_offset, batch_position);
-        self.active.publish_append(self.position, self.next_offset);
-        commit.note_written(self.next_offset);
-        Ok(Written {
+        self.index_batch(env.options, base_offset, batch_position);
+        Ok(Sealed {
             base_offset,
             end_offset: self.next_offset,
             new_segment,
         })
+    }
+
+    /// Writes every pending batch with one write and publishes it to readers.
+    pub fn flush(&mut self, env: &WriterEnv<'_>) -> Result<Flushed> {
+        env.commit.check_poison()?;
+        if !self.pending.is_empty() {
+            self.write_pending(env)
+                .inspect_err(|e| env.commit.poison(e))?;
+        }
+        Ok(Flushed {
+            file: Arc::clone(&self.active.file),
+            path: self.active.path.clone(),
+            written_offset: self.flushed_offset,
+        })
+    }
+
+    fn write_pending(&mut self, env: &WriterEnv<'_>) -> Result<()> {
+        let file = &self.active.file;
+        file.write_all_at(&self.pending, self.flushed_len)
+            .map_err(|e| Error::io(&self.active.path, "write", e))?;
+        self.flushed_len += to_u64(self.pending.len());
+        self.pending.clear();
+        self.flushed_offset = self.next_offset;
+        if self.flushed_len > self.allocated_len {
+            self.allocated_len = self.flushed_len;
+        }
+        let chunk = env.options.preallocate_bytes;
+        if chunk > 0 && self.allocated_len - self.flushed_len < chunk / 2 {
+            let target =
+                (self.flushed_len + chunk).min(env.options.segment_bytes_max.max(self.flushed_len));
+            if target > self.allocated_len {
+                let zeros =
+                    vec![0u8; crate::format::to_usize(target - self.allocated_len).unwrap_or(0)];
+                file.write_all_at(&zeros, self.allocated_len)
+                    .map_err(|e| Error::io(&self.active.path, "preallocate", e))?;
+                self.allocated_len = target;
+            }
+        }
+        self.active
+            .publish_append(self.flushed_len, self.flushed_offset);
+        Ok(())
     }
 
     /// Adds an index entry when the batch starts far enough past the last indexed one.
@@ -122,28 +172,29 @@ impl WriterState {
     }
 
     /// Seals the active segment and starts a new one at `next_offset`.
-    fn roll(
-        &mut self,
-        fs: &dyn FileSystem,
-        dir: &Path,
-        options: &LogOptions,
-        commit: &GroupCommit,
-    ) -> Result<Arc<Segment>> {
+    fn roll(&mut self, env: &WriterEnv<'_>) -> Result<Arc<Segment>> {
+        if !self.pending.is_empty() {
+            self.write_pending(env)?;
+        }
         let old = Arc::clone(&self.active);
+        if self.allocated_len > self.flushed_len {
+            old.file
+                .set_len(self.flushed_len)
+                .map_err(|e| Error::io(&old.path, "truncate preallocated space", e))?;
+        }
         old.file
             .sync_data()
             .map_err(|e| Error::io(&old.path, "fdatasync", e))?;
-        old.write_sealed_index(fs, self.last_batch_position);
-        let (segment, index_file) = create_segment(fs, dir, options, self.next_offset)?;
-        commit.switch_file(
-            Arc::clone(&segment.file),
-            segment.path.clone(),
-            self.next_offset,
-        );
+        env.commit.mark_durable(self.next_offset);
+        old.write_sealed_index(env.fs, self.last_batch_position);
+        let (segment, index_file) = create_segment(env.fs, env.dir, env.options, self.next_offset)?;
         self.active = Arc::clone(&segment);
         self.index_file = index_file;
-        self.position = to_u64(SEGMENT_HEADER_LEN);
-        self.last_batch_position = self.position;
+        let header_len = to_u64(SEGMENT_HEADER_LEN);
+        self.assigned_len = header_len;
+        self.flushed_len = header_len;
+        self.allocated_len = header_len;
+        self.last_batch_position = header_len;
         self.last_indexed_position = 0;
         Ok(segment)
     }

@@ -16,7 +16,7 @@ fn payload(i: u64) -> Vec<u8> {
 /// Writes `batches` single-record batches and returns the byte position of each batch in
 /// the first segment plus the segment's final length.
 fn build(dir: &Path, batches: u64, options: LogOptions) -> (Vec<u64>, u64) {
-    let log = Log::open(dir, options).unwrap();
+    let log = Log::open(dir, options.preallocate_bytes(0)).unwrap();
     let seg = dir.join(segment_file_name(0));
     let mut positions = Vec::new();
     for i in 0..batches {
@@ -98,8 +98,19 @@ fn zero_filled_and_garbage_tails_are_cut() {
         fs::write(seg0(dir.path()), &bytes).unwrap();
         let log = Log::open(dir.path(), LogOptions::default()).unwrap();
         assert_prefix(&log, 6);
-        assert_eq!(fs::metadata(seg0(dir.path())).unwrap().len(), len);
-        assert_eq!(log.recovery_report().truncated.len(), 1);
+        let after = fs::metadata(seg0(dir.path())).unwrap().len();
+        if tail.iter().all(|b| *b == 0) {
+            // Zeros after the last batch read as preallocated space: kept, nothing reported.
+            assert!(log.recovery_report().is_clean());
+            assert_eq!(after, len + 8192);
+        } else {
+            assert_eq!(after, len);
+            assert_eq!(log.recovery_report().truncated.len(), 1);
+        }
+        assert_eq!(log.append(&[Record::new(b"next")]).unwrap(), 6..7);
+        drop(log);
+        let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+        assert_eq!(log.read(6).unwrap().payload, b"next");
     }
 }
 
@@ -147,7 +158,9 @@ fn damage_before_durable_batches_in_the_tail_is_corruption() {
 #[test]
 fn damage_followed_only_by_never_synced_batches_is_a_torn_region() {
     let original = tempfile::tempdir().unwrap();
-    let options = LogOptions::default().durability(Durability::Never);
+    let options = LogOptions::default()
+        .durability(Durability::Never)
+        .preallocate_bytes(0);
     let log = Log::open(original.path(), options.clone()).unwrap();
     let seg = seg0(original.path());
     let mut positions = Vec::new();
@@ -416,4 +429,47 @@ fn missing_middle_segment_is_detected_on_read() {
     let log = Log::open(dir.path(), options).unwrap();
     let result: Result<Vec<_>, _> = log.batches_from(0).collect();
     assert!(matches!(result, Err(Error::Corrupt { .. })), "{result:?}");
+}
+
+#[test]
+fn preallocated_zeros_after_the_last_batch_are_not_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions::default().preallocate_bytes(64 * 1024);
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    for i in 0..10u64 {
+        log.append(&[Record::new(&payload(i))]).unwrap();
+    }
+    drop(log); // a crash: the preallocated zeros stay
+    let len = fs::metadata(seg0(dir.path())).unwrap().len();
+    assert!(len >= 32 * 1024, "preallocated: {len}");
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    assert!(
+        log.recovery_report().is_clean(),
+        "{:?}",
+        log.recovery_report()
+    );
+    assert_prefix(&log, 10);
+    let reader = Log::open_read_only(dir.path(), options.clone()).unwrap();
+    assert_eq!(reader.recovery_report().unreadable_tail_from, None);
+    log.append(&[Record::new(&payload(10))]).unwrap();
+    drop(log);
+    let log = Log::open(dir.path(), options).unwrap();
+    assert_prefix(&log, 11);
+}
+
+#[test]
+fn sealed_segments_are_cut_to_their_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions::default()
+        .segment_bytes_max(8 * 1024)
+        .preallocate_bytes(4096);
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    for i in 0..200u64 {
+        log.append(&[Record::new(&payload(i))]).unwrap();
+    }
+    assert!(log.segment_count() > 2);
+    drop(log);
+    let log = Log::open(dir.path(), options).unwrap();
+    assert_prefix(&log, 200);
+    assert!(log.recovery_report().is_clean());
 }
