@@ -228,11 +228,35 @@ impl Log {
 
     /// Appends `records` as one batch: all of them or none become part of the log, at dense
     /// offsets returned as a range. Under [`Durability::Always`] it returns only after the
-    /// batch is durable; concurrent appends share one fdatasync.
+    /// batch is durable; concurrent appends share one write and one fdatasync.
     ///
     /// After a failed write or fdatasync every append fails with [`Error::Poisoned`] until
     /// the log is reopened.
     pub fn append(&self, records: &[Record<'_>]) -> Result<Range<u64>> {
+        let range = self.append_deferred(records)?;
+        if self.inner.options.durability == Durability::Always {
+            self.wait_durable(range.end)?;
+        }
+        Ok(range)
+    }
+
+    /// Assigns offsets to `records` and queues them as one batch without waiting.
+    ///
+    /// Under [`Durability::Always`] the batch is neither durable nor visible to readers until
+    /// [`Log::wait_durable`] (or [`Log::sync`]) covering it returns; [`Log::flush`] writes it
+    /// to the operating system meanwhile. Under the other policies it is written at once.
+    /// Batches reach the file in the order their offsets were assigned.
+    ///
+    /// ```
+    /// use logq_log::{Log, LogOptions, Record};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    /// let a = log.append_deferred(&[Record::new(b"a")]).unwrap();
+    /// let b = log.append_deferred(&[Record::new(b"b")]).unwrap();
+    /// log.wait_durable(b.end).unwrap(); // one fdatasync for both
+    /// assert_eq!((a, b), (0..1, 1..2));
+    /// ```
+    pub fn append_deferred(&self, records: &[Record<'_>]) -> Result<Range<u64>> {
         let inner = &self.inner;
         if !inner.writable {
             return Err(Error::ReadOnly {
@@ -245,26 +269,43 @@ impl Log {
         let mut batch = EncodedBatch::encode(records, now_ms(), inner.options.batch_bytes_max)?;
         let commit = inner.commit.as_ref().ok_or(Error::Closed)?;
         let env = inner.writer_env(commit);
-        let always = inner.options.durability == Durability::Always;
-        let sealed = {
-            let mut guard = inner.writer.lock();
-            let state = guard.as_mut().ok_or(Error::Closed)?;
-            let sealed = state.seal(&env, &mut batch)?;
-            if let Some(segment) = &sealed.new_segment {
-                inner.segments.write().push(Arc::clone(segment));
-            }
-            if !always {
-                state.flush(&env)?;
-                inner
-                    .visible_offset
-                    .store(sealed.end_offset, Ordering::Release);
-            }
-            sealed
-        };
-        if always {
-            inner.wait_durable(commit, sealed.end_offset)?;
+        let mut guard = inner.writer.lock();
+        let state = guard.as_mut().ok_or(Error::Closed)?;
+        let sealed = state.seal(&env, &mut batch)?;
+        if let Some(segment) = &sealed.new_segment {
+            inner.segments.write().push(Arc::clone(segment));
+        }
+        if inner.options.durability != Durability::Always {
+            state.flush(&env)?;
+            inner
+                .visible_offset
+                .store(sealed.end_offset, Ordering::Release);
         }
         Ok(sealed.base_offset..sealed.end_offset)
+    }
+
+    /// Writes every queued batch to the operating system (`write`, no fdatasync): from then
+    /// on it survives a crash of this process, though not a power cut.
+    pub fn flush(&self) -> Result<()> {
+        let inner = &self.inner;
+        let Some(commit) = inner.commit.as_ref() else {
+            return Ok(());
+        };
+        let env = inner.writer_env(commit);
+        let mut guard = inner.writer.lock();
+        guard.as_mut().ok_or(Error::Closed)?.flush(&env).map(|_| ())
+    }
+
+    /// Returns once every offset below `offset` is durable, leading a group commit if none
+    /// is running.
+    pub fn wait_durable(&self, offset: u64) -> Result<()> {
+        let inner = &self.inner;
+        match inner.commit.as_ref() {
+            Some(commit) => inner.wait_durable(commit, offset),
+            None => Err(Error::ReadOnly {
+                dir: inner.dir.clone(),
+            }),
+        }
     }
 
     /// Makes every append that returned so far durable, whatever the durability policy.
