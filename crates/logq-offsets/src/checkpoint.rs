@@ -1,6 +1,6 @@
 //! A snapshot of one group's recorded state, so the journal before it can be dropped.
 //!
-//! Layout (see `FORMAT-events.md`; all integers little-endian): a version byte (1), the group
+//! Layout (see `docs/FORMAT.md` §5; all integers little-endian): a version byte (1), the group
 //! id and name, the floor and delivery cursor, then six lists, each a `u32` count followed by
 //! fixed-width entries sorted by strictly increasing offset (dead-letter reasons are
 //! length-prefixed). Decoding bounds every count by the bytes left before allocating, so it

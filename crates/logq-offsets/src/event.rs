@@ -1,6 +1,6 @@
 //! Journal events: one per state change of a group, and their binary encoding.
 //!
-//! Layout (see `FORMAT-events.md`; all integers little-endian): one tag byte, the group id
+//! Layout (see `docs/FORMAT.md` §5; all integers little-endian): one tag byte, the group id
 //! (`u32`), then the fields of the variant in declaration order, fixed width; byte strings
 //! are a `u32` length then the bytes. Tag 0 is never used, so a zero-filled record is
 //! rejected. Decoding checks every length against the bytes left and the maximum of its

@@ -101,6 +101,12 @@ impl GroupState {
         })
     }
 
+    /// The smallest retained outcome locator (journal records below it hold no outcome
+    /// that is still needed). Cost: one pass over the retained outcomes.
+    pub fn min_outcome_ref(&self) -> Option<OutcomeRef> {
+        self.outcomes.values().min().copied()
+    }
+
     /// The delivery policy.
     pub fn config(&self) -> &GroupConfig {
         &self.config

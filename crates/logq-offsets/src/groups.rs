@@ -76,6 +76,17 @@ impl Groups {
         Ok(groups)
     }
 
+    /// The id the next created group gets.
+    pub fn next_group_id(&self) -> u32 {
+        self.next_group_id
+    }
+
+    /// Raises the next group id to at least `id` (restoring a checkpoint: ids of deleted
+    /// groups are never reused).
+    pub fn reserve_group_ids_below(&mut self, id: u32) {
+        self.next_group_id = self.next_group_id.max(id);
+    }
+
     /// Checkpoints of every group, by id.
     pub fn checkpoints(&self) -> Vec<Checkpoint> {
         self.groups

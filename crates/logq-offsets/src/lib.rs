@@ -2,14 +2,15 @@
 //! to consumers and until when, how often each was delivered, which are delayed or
 //! dead-lettered — and the journal events and checkpoints that make it durable.
 //!
-//! This crate is pure and deterministic: no I/O, no clock. Time is always an argument
+//! The group state is pure and deterministic: no I/O, no clock. Time is always an argument
 //! (`now_ms`), so the same calls give the same state. The persistence layer journals one
 //! [`GroupEvent`] per change (see the table on [`GroupEvent`]), replays them
 //! with [`GroupState::apply`] / [`Groups::apply`], and writes [`Checkpoint`]s.
 //!
 //! Modules, one concept each: [`RangeSet`] (settled offsets as a floor plus gaps),
 //! [`GroupState`] (one group), [`Groups`] (all groups of a queue), [`GroupEvent`] and
-//! [`Checkpoint`] (the binary encodings, specified in `FORMAT-events.md`).
+//! [`Checkpoint`] (the binary encodings, specified in `docs/FORMAT.md` §5), and
+//! [`OffsetStore`], the durable store: a journal on logq-log plus checkpoint files.
 
 #![forbid(unsafe_code)]
 
@@ -26,6 +27,7 @@ mod invariants;
 mod lease;
 mod range_set;
 mod status;
+mod store;
 
 pub use checkpoint::{Checkpoint, CHECKPOINT_VERSION};
 pub use error::{DecodeError, EncodeError, GroupError, GroupsError};
@@ -35,6 +37,10 @@ pub use groups::{Groups, StartPosition};
 pub use lease::{GroupConfig, GroupId, Lease, OutcomeRef};
 pub use range_set::RangeSet;
 pub use status::{GroupStats, Status};
+pub use store::{
+    CheckpointFile, Delivery, MessageStatus, OffsetOptions, OffsetStore, StoreError, StoreResult,
+    CHECKPOINT_MAGIC,
+};
 
 /// Whether a length in bytes exceeds a `u32` maximum.
 pub(crate) fn exceeds(len: usize, max: u32) -> bool {
