@@ -44,6 +44,6 @@ pub use error::{Error, Result};
 pub use format::batch::BatchHeader;
 pub use format::record::{OwnedRecord, Record, RecordView};
 pub use iter::{Batch, BatchIter};
-pub use log::Log;
+pub use log::{Log, SegmentInfo};
 pub use options::{Durability, LogOptions, RecoveryMode};
 pub use report::{Quarantined, RecoveryReport, Truncation};

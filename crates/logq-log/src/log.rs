@@ -18,6 +18,21 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// What [`Log::segments`] reports about one segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentInfo {
+    /// The segment file.
+    pub path: PathBuf,
+    /// Its first offset.
+    pub base_offset: u64,
+    /// The offset after its last visible record.
+    pub end_offset: u64,
+    /// Bytes of header and batches (preallocated space excluded).
+    pub bytes: u64,
+    /// False for the active (tail) segment.
+    pub sealed: bool,
+}
+
 /// An append-only log of records with dense `u64` offsets, stored as segment files in one
 /// directory.
 ///
@@ -51,7 +66,7 @@ pub(crate) struct Inner {
     report: RecoveryReport,
     flusher_signal: Arc<FlusherSignal>,
     flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
-    _lock: Option<Box<dyn DirLock>>,
+    lock: Mutex<Option<Box<dyn DirLock>>>,
 }
 
 impl std::fmt::Debug for Log {
@@ -180,7 +195,7 @@ impl Log {
             report,
             flusher_signal: Arc::new(FlusherSignal::default()),
             flusher: Mutex::new(None),
-            _lock: lock,
+            lock: Mutex::new(lock),
         });
         if let (true, Durability::Interval(interval)) = (writable, inner.options.durability) {
             let weak = Arc::downgrade(&inner);
@@ -318,11 +333,14 @@ impl Log {
         inner.wait_durable(commit, target)
     }
 
-    /// Syncs and closes the log; later appends fail with [`Error::Closed`].
-    pub fn close(self) -> Result<()> {
+    /// Syncs and closes the log, and releases the writer lock at once (other clones of this
+    /// handle then fail appends with [`Error::Closed`]; reads keep working).
+    pub fn close(&self) -> Result<()> {
         let result = self.sync();
         self.inner.closed.store(true, Ordering::Release);
         self.inner.stop_flusher();
+        *self.inner.writer.lock() = None;
+        self.inner.lock.lock().take();
         result
     }
 
@@ -383,9 +401,35 @@ impl Log {
         }
     }
 
-    /// The file of the active segment (for tools that report sizes).
+    /// The number of segment files.
     pub fn segment_count(&self) -> usize {
         self.inner.segments.read().len()
+    }
+
+    /// Every segment: its file, offsets and size (for retention and tools).
+    ///
+    /// ```
+    /// use logq_log::{Log, LogOptions, Record};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    /// log.append(&[Record::new(b"x")]).unwrap();
+    /// let segments = log.segments();
+    /// assert_eq!((segments[0].base_offset, segments[0].end_offset), (0, 1));
+    /// ```
+    pub fn segments(&self) -> Vec<SegmentInfo> {
+        let segments = self.inner.segments.read();
+        let last = segments.len().saturating_sub(1);
+        segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SegmentInfo {
+                path: s.path.clone(),
+                base_offset: s.base_offset,
+                end_offset: s.end_offset().min(self.next_offset().max(s.base_offset)),
+                bytes: s.written_len(),
+                sealed: i < last,
+            })
+            .collect()
     }
 }
 

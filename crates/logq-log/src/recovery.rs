@@ -27,7 +27,7 @@ use crate::format::{le_u32, le_u64, names, to_u64, to_usize, FORMAT_VERSION};
 use crate::fs::{FileSystem, FsFile, OpenMode};
 use crate::options::{LogOptions, RecoveryMode};
 use crate::report::{Quarantined, RecoveryReport, Truncation};
-use crate::segment::{write_index_file, Segment, SegmentLimits, SparseIndex};
+use crate::segment::{write_index_file, Segment, SegmentSettings, SparseIndex};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -41,8 +41,9 @@ pub(crate) struct Recovered {
     pub report: RecoveryReport,
 }
 
-pub(crate) fn limits(options: &LogOptions) -> SegmentLimits {
-    SegmentLimits {
+pub(crate) fn limits(options: &LogOptions, writable: bool) -> SegmentSettings {
+    SegmentSettings {
+        writable,
         batch_bytes_max: options.batch_bytes_max,
         index_interval_bytes: options.index_interval_bytes,
     }
@@ -200,7 +201,7 @@ fn open_sealed(
             len,
             next_base,
             SparseIndex::default(),
-            limits(options),
+            limits(options, mode != OpenMode::Read),
         )));
     }
     Ok(segments)
@@ -231,16 +232,32 @@ impl TailScan<'_> {
             .file
             .len()
             .map_err(|e| Error::io(&self.path, "stat", e))?;
-        let map = if len == 0 {
-            None
+        // A writer holds the lock: map the file. A read-only open copies it instead, because
+        // a concurrent writer may cut preallocated space and a map of it would fault.
+        let (map, copy) = if len == 0 {
+            (None, Vec::new())
+        } else if self.writable {
+            let map = self
+                .file
+                .map(len)
+                .map_err(|e| Error::io(&self.path, "mmap", e))?;
+            (Some(map), Vec::new())
         } else {
-            Some(
-                self.file
-                    .map(len)
-                    .map_err(|e| Error::io(&self.path, "mmap", e))?,
-            )
+            let limit = u64::from(u32::MAX);
+            if len > limit {
+                return Err(Error::corrupt(
+                    &self.path,
+                    limit,
+                    format!("segment of {len} bytes exceeds 4 GiB"),
+                ));
+            }
+            let mut copy = vec![0u8; to_usize(len).unwrap_or(0)];
+            self.file
+                .read_exact_at(&mut copy, 0)
+                .map_err(|e| Error::io(&self.path, "read", e))?;
+            (None, copy)
         };
-        let bytes: &[u8] = map.as_ref().map_or(&[], |m| m.bytes());
+        let bytes: &[u8] = map.as_ref().map_or(copy.as_slice(), |m| m.bytes());
         if let Err(problem) = segment_header::decode(bytes, self.base) {
             let torn = matches!(
                 problem,
@@ -320,7 +337,7 @@ impl TailScan<'_> {
                 entries,
                 loaded: true,
             },
-            limits(self.options),
+            limits(self.options, self.writable),
         );
         Ok(TailOutcome::Recovered {
             segment,

@@ -54,14 +54,16 @@ pub(crate) struct Segment {
     end_offset: AtomicU64,
     map: RwLock<Option<Arc<dyn MappedBytes>>>,
     pub index: RwLock<SparseIndex>,
-    limits: SegmentLimits,
+    limits: SegmentSettings,
 }
 
-/// Limits a segment applies when it reads and indexes batches.
+/// What a segment needs to know to read and index batches.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct SegmentLimits {
+pub(crate) struct SegmentSettings {
     pub batch_bytes_max: u32,
     pub index_interval_bytes: u32,
+    /// False for a read-only log: a rebuilt index then stays in memory, no file is written.
+    pub writable: bool,
 }
 
 impl std::fmt::Debug for Segment {
@@ -83,7 +85,7 @@ impl Segment {
         written_len: u64,
         end_offset: u64,
         index: SparseIndex,
-        limits: SegmentLimits,
+        limits: SegmentSettings,
     ) -> Self {
         Segment {
             base_offset,
@@ -305,11 +307,10 @@ impl Segment {
                 last_batch_position: u32::try_from(last_position).unwrap_or(0),
                 segment_len: u32::try_from(position).unwrap_or(0),
             };
-            write_index_file(
-                fs,
-                &self.index_path,
-                &index_file::encode_sealed(self.base_offset, &entries, trailer),
-            );
+            if self.limits.writable {
+                let bytes = index_file::encode_sealed(self.base_offset, &entries, trailer);
+                write_index_file(fs, &self.index_path, &bytes);
+            }
         }
         let mut index = self.index.write();
         index.entries = entries;

@@ -233,7 +233,7 @@ pub(crate) fn create_segment(
             entries: Vec::new(),
             loaded: true,
         },
-        crate::recovery::limits(options),
+        crate::recovery::limits(options, true),
     );
     Ok((Arc::new(segment), index_file))
 }

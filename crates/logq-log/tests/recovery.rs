@@ -473,3 +473,37 @@ fn sealed_segments_are_cut_to_their_batches() {
     assert_prefix(&log, 200);
     assert!(log.recovery_report().is_clean());
 }
+
+#[test]
+fn read_only_open_changes_no_byte_even_when_it_rebuilds_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions::default()
+        .segment_bytes_max(1024)
+        .index_interval_bytes(128);
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    for i in 0..60u64 {
+        log.append(&[Record::new(&payload(i))]).unwrap();
+    }
+    drop(log);
+    let index = dir.path().join(index_file_name(0));
+    fs::remove_file(&index).unwrap();
+    let before: Vec<(PathBuf, Vec<u8>)> = {
+        let mut files: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| (p.clone(), fs::read(&p).unwrap()))
+            .collect();
+        files.sort();
+        files
+    };
+    let reader = Log::open_read_only(dir.path(), options).unwrap();
+    assert_prefix(&reader, 60);
+    let mut after: Vec<(PathBuf, Vec<u8>)> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.clone(), fs::read(&p).unwrap()))
+        .collect();
+    after.sort();
+    assert!(before == after, "a read-only open changed files");
+    assert!(!index.exists());
+}

@@ -59,6 +59,12 @@ impl GroupState {
         self.clock_ms
     }
 
+    /// When the next lease expires or delay ends (ms since the Unix epoch), if any: a
+    /// blocked receiver sleeps until then instead of polling.
+    pub fn next_timer_ms(&self) -> Option<u64> {
+        self.timers.first().map(|(at_ms, _)| *at_ms)
+    }
+
     /// Leases that have not expired by the clock (call `advance_clock` first).
     pub(crate) fn unexpired_leases(&self) -> u64 {
         u64::try_from(self.leases.len()).unwrap_or(u64::MAX) - self.expired_leases

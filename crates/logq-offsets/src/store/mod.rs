@@ -428,6 +428,16 @@ impl OffsetStore {
         Ok(group_state.stats(now_ms))
     }
 
+    /// When the next lease of `group` expires or delay ends, if any.
+    pub fn next_timer_ms(&self, group: &str) -> StoreResult<Option<u64>> {
+        let state = self.inner.state.lock();
+        let id = state.groups.id(group).ok_or_else(|| unknown(group))?;
+        Ok(state
+            .groups
+            .get_by_id(id)
+            .and_then(GroupState::next_timer_ms))
+    }
+
     /// The lowest offset any group still needs (None without groups): retention may delete
     /// messages below it.
     pub fn min_unacked_offset(&self) -> Option<u64> {
@@ -453,10 +463,11 @@ impl OffsetStore {
         )
     }
 
-    /// Checkpoints, syncs and closes the store.
-    pub fn close(self) -> StoreResult<()> {
+    /// Checkpoints, syncs and closes the store; the journal's lock is released at once.
+    pub fn close(&self) -> StoreResult<()> {
         if self.inner.writable {
             self.checkpoint()?;
+            self.inner.journal.close()?;
         }
         Ok(())
     }

@@ -1,0 +1,699 @@
+//! [`Queue`]: a named queue — its message log, its consumer groups, its dedup index.
+//!
+//! Invariants:
+//! - A message id is its offset in the queue's log; ids are dense and increasing.
+//! - `send` returns only when the message is durable (under `Durability::Always`); a send
+//!   with a dedup id already in the horizon appends nothing and returns the first id, after
+//!   that first message is durable too. The dedup check and the append happen under one lock,
+//!   so concurrent sends of one id append once.
+//! - Consumers see only durable messages (the log shows readers durable offsets only).
+
+use crate::clock::now_ms;
+use crate::consumer::Consumer;
+use crate::dedup::{self, DedupIndex, DEDUP_ID_BYTES_MAX};
+use crate::error::{Error, Result};
+use crate::message::{reserved, Message, MessageId, ReceivedMessage};
+use crate::notify::Notify;
+use crate::options::QueueOptions;
+use crate::stats::{GroupStatsView, QueueStats, Recorder};
+use crate::store::StoreInner;
+use logq_log::fs::OpenMode;
+use logq_log::{Durability, Log, LogOptions, Record};
+use logq_offsets::{GroupConfig, MessageStatus, OffsetOptions, OffsetStore, StartPosition};
+use parking_lot::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+/// A named queue. Cheap to clone, `Send + Sync`.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = logq::Store::open(dir.path(), logq::Options::default()).unwrap();
+/// let orders = store.queue("orders").unwrap();
+/// let id = orders.send(logq::Message::new(b"order 1001".to_vec()).dedup_id("o-1001")).unwrap();
+/// let again = orders.send(logq::Message::new(b"order 1001".to_vec()).dedup_id("o-1001")).unwrap();
+/// assert_eq!(id, again); // a retried send appends nothing
+/// assert_eq!(orders.peek(id).unwrap().payload, b"order 1001");
+/// ```
+#[derive(Clone)]
+pub struct Queue {
+    pub(crate) inner: Arc<QueueInner>,
+}
+
+pub(crate) struct QueueInner {
+    pub name: String,
+    pub dir: PathBuf,
+    pub options: QueueOptions,
+    pub log: Log,
+    pub groups: OffsetStore,
+    pub send_state: Mutex<SendState>,
+    pub notify: Notify,
+    pub recorder: Recorder,
+    pub store: Weak<StoreInner>,
+    pub retention_checked_ms: Mutex<u64>,
+}
+
+pub(crate) struct SendState {
+    dedup: DedupIndex,
+    sends_since_snapshot: u64,
+    snapshot_offset: Option<u64>,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("name", &self.inner.name)
+            .finish()
+    }
+}
+
+/// Checks a queue name: 1 to 200 of `[A-Za-z0-9._-]`, not `.` or `..`.
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    let reason = if name.is_empty() || name.len() > 200 {
+        Some("must have 1 to 200 characters")
+    } else if name == "." || name == ".." {
+        Some("must not be . or ..")
+    } else if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        Some("may only contain ASCII letters, digits, '.', '_' and '-'")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(Error::InvalidName {
+            name: name.to_owned(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+impl QueueInner {
+    pub(crate) fn log_error(&self, source: logq_log::Error) -> Error {
+        Error::Log {
+            queue: self.name.clone(),
+            source,
+        }
+    }
+
+    pub(crate) fn groups_error(&self, source: logq_offsets::StoreError) -> Error {
+        Error::Groups {
+            queue: self.name.clone(),
+            source,
+        }
+    }
+
+    /// Opens (creating) the queue in `dir`, recovering its log, groups and dedup index.
+    pub(crate) fn open(
+        name: &str,
+        dir: &Path,
+        options: QueueOptions,
+        log_options: &LogOptions,
+        store: Weak<StoreInner>,
+    ) -> Result<Self> {
+        let fs = log_options.file_system.clone();
+        fs.create_dir_all(dir).map_err(|source| Error::Io {
+            file: dir.to_path_buf(),
+            operation: "create directory",
+            source,
+        })?;
+        let log_options = log_options
+            .clone()
+            .durability(options.durability)
+            .segment_bytes_max(options.segment_bytes_max);
+        let wrap_log = |source| Error::Log {
+            queue: name.to_owned(),
+            source,
+        };
+        let log = Log::open(dir.join("log"), log_options.clone()).map_err(wrap_log)?;
+        let group_options = OffsetOptions::default()
+            .durability(options.durability)
+            .group_config(GroupConfig {
+                lease_ms: options.lease_ms,
+                max_deliveries: options.max_deliveries,
+                max_in_flight: options.max_in_flight,
+            })
+            .checkpoint_interval_records(options.checkpoint_interval_records)
+            .journal(log_options.clone().segment_bytes_max(32 * 1024 * 1024));
+        let groups = OffsetStore::open(dir.join("groups"), group_options).map_err(|source| {
+            Error::Groups {
+                queue: name.to_owned(),
+                source,
+            }
+        })?;
+        let (dedup, snapshot_offset) =
+            recover_dedup(name, dir, &options, &log, log_options.file_system.as_ref())?;
+        Ok(QueueInner {
+            name: name.to_owned(),
+            dir: dir.to_path_buf(),
+            options,
+            log,
+            groups,
+            send_state: Mutex::new(SendState {
+                dedup,
+                sends_since_snapshot: 0,
+                snapshot_offset,
+            }),
+            notify: Notify::default(),
+            recorder: Recorder::default(),
+            store,
+            retention_checked_ms: Mutex::new(0),
+        })
+    }
+
+    /// Writes a dedup snapshot after making the log durable through its offset.
+    pub(crate) fn snapshot_dedup(&self) -> Result<()> {
+        let fs = self.log_fs();
+        let mut state = self.send_state.lock();
+        self.log.sync().map_err(|e| self.log_error(e))?;
+        let scan_offset = self.log.next_offset();
+        if state.snapshot_offset == Some(scan_offset) {
+            state.sends_since_snapshot = 0;
+            return Ok(());
+        }
+        let bytes = state.dedup.encode(scan_offset);
+        let path = self.dir.join(dedup::file_name(scan_offset));
+        let temp = self
+            .dir
+            .join(format!("{}.tmp", dedup::file_name(scan_offset)));
+        let io = |file: &Path, operation, source| Error::Io {
+            file: file.to_path_buf(),
+            operation,
+            source,
+        };
+        if fs.exists(&temp) {
+            fs.remove(&temp).map_err(|e| io(&temp, "remove", e))?;
+        }
+        let file = fs
+            .open(&temp, OpenMode::CreateNew)
+            .map_err(|e| io(&temp, "create", e))?;
+        file.write_all_at(&bytes, 0)
+            .map_err(|e| io(&temp, "write", e))?;
+        file.sync_data().map_err(|e| io(&temp, "fdatasync", e))?;
+        fs.rename(&temp, &path)
+            .map_err(|e| io(&path, "rename", e))?;
+        fs.sync_dir(&self.dir)
+            .map_err(|e| io(&self.dir, "fsync directory", e))?;
+        if let Some(old) = state.snapshot_offset {
+            let old_path = self.dir.join(dedup::file_name(old));
+            if fs.exists(&old_path) {
+                fs.remove(&old_path)
+                    .map_err(|e| io(&old_path, "remove", e))?;
+                fs.sync_dir(&self.dir)
+                    .map_err(|e| io(&self.dir, "fsync directory", e))?;
+            }
+        }
+        state.snapshot_offset = Some(scan_offset);
+        state.sends_since_snapshot = 0;
+        Ok(())
+    }
+
+    fn log_fs(&self) -> Arc<dyn logq_log::fs::FileSystem> {
+        self.store.upgrade().map_or_else(
+            || Arc::new(logq_log::fs::RealFs) as Arc<dyn logq_log::fs::FileSystem>,
+            |s| s.log_options.file_system.clone(),
+        )
+    }
+
+    /// Sends messages as one batch, each with the `reserved` headers added; dedup ids are
+    /// checked first.
+    pub(crate) fn send_records(
+        &self,
+        messages: &[Message],
+        reserved: &[(&str, &[u8])],
+    ) -> Result<Vec<MessageId>> {
+        for message in messages {
+            validate(message)?;
+        }
+        let now = now_ms();
+        // Where each message's id comes from: a known dedup id, or its place in the batch.
+        enum Slot {
+            Known(u64),
+            Fresh(usize),
+        }
+        let (ids, end) = {
+            let mut state = self.send_state.lock();
+            let mut slots = Vec::with_capacity(messages.len());
+            let mut fresh: Vec<usize> = Vec::new();
+            let mut end = 0u64;
+            for (i, message) in messages.iter().enumerate() {
+                let dedup_id = message.dedup_id.as_deref();
+                if let Some(offset) = dedup_id.and_then(|id| state.dedup.lookup(id, now)) {
+                    slots.push(Slot::Known(offset));
+                    end = end.max(offset + 1);
+                } else if let Some(n) = dedup_id.and_then(|id| {
+                    fresh
+                        .iter()
+                        .position(|&j| messages[j].dedup_id.as_deref() == Some(id))
+                }) {
+                    slots.push(Slot::Fresh(n));
+                } else {
+                    slots.push(Slot::Fresh(fresh.len()));
+                    fresh.push(i);
+                }
+            }
+            let mut base = 0u64;
+            if !fresh.is_empty() {
+                let header_lists: Vec<Vec<(&str, &[u8])>> = fresh
+                    .iter()
+                    .map(|&i| {
+                        let mut headers = headers_of(&messages[i]);
+                        headers.extend_from_slice(reserved);
+                        headers
+                    })
+                    .collect();
+                let records: Vec<Record<'_>> = fresh
+                    .iter()
+                    .zip(&header_lists)
+                    .map(|(&i, headers)| {
+                        let message = &messages[i];
+                        let record = Record::new(&message.payload)
+                            .headers(headers)
+                            .timestamp_ms(now);
+                        match &message.key {
+                            Some(key) => record.key(key),
+                            None => record,
+                        }
+                    })
+                    .collect();
+                let range = self
+                    .log
+                    .append_deferred(&records)
+                    .map_err(|e| self.log_error(e))?;
+                base = range.start;
+                for (n, &i) in fresh.iter().enumerate() {
+                    if let Some(dedup_id) = &messages[i].dedup_id {
+                        state
+                            .dedup
+                            .insert(dedup_id, base + u64::try_from(n).unwrap_or(0), now);
+                    }
+                }
+                end = end.max(range.end);
+                state.sends_since_snapshot += u64::try_from(fresh.len()).unwrap_or(0);
+            }
+            let ids: Vec<MessageId> = slots
+                .into_iter()
+                .map(|slot| match slot {
+                    Slot::Known(offset) => MessageId(offset),
+                    Slot::Fresh(n) => MessageId(base + u64::try_from(n).unwrap_or(0)),
+                })
+                .collect();
+            (ids, end)
+        };
+        if self.options.durability == Durability::Always && end > 0 {
+            self.log.wait_durable(end).map_err(|e| self.log_error(e))?;
+        }
+        self.recorder
+            .sends
+            .lock()
+            .record(now, u64::try_from(messages.len()).unwrap_or(0));
+        self.notify.notify();
+        let due = self.send_state.lock().sends_since_snapshot
+            >= self.options.dedup.snapshot_interval_sends;
+        if due {
+            self.snapshot_dedup()?;
+        }
+        Ok(ids)
+    }
+
+    /// Reads message `id`.
+    pub(crate) fn read(&self, id: MessageId) -> Result<ReceivedMessage> {
+        match self.log.read(id.0) {
+            Ok(record) => Ok(ReceivedMessage::from_record(record)),
+            Err(logq_log::Error::OffsetOutOfRange { .. }) => Err(Error::NotFound {
+                queue: self.name.clone(),
+                id,
+            }),
+            Err(error) => Err(self.log_error(error)),
+        }
+    }
+
+    /// Deletes what retention allows (at most once a second): sealed segments every group
+    /// acknowledged past, and, with caps, older ones (counted as dropped).
+    pub(crate) fn enforce_retention(&self, force: bool) -> Result<()> {
+        let now = now_ms();
+        {
+            let mut checked = self.retention_checked_ms.lock();
+            if !force && now.saturating_sub(*checked) < 1000 {
+                return Ok(());
+            }
+            *checked = now;
+        }
+        let Some(needed) = self.groups.min_unacked_offset() else {
+            return Ok(()); // no group yet: nothing may be deleted unprocessed
+        };
+        let segments = self.log.segments();
+        let mut target = needed;
+        let retention = &self.options.retention;
+        if let Some(max_age) = retention.max_age {
+            let max_age_ms = crate::clock::millis(max_age);
+            for segment in segments
+                .iter()
+                .filter(|s| s.sealed && s.end_offset > s.base_offset)
+            {
+                let newest = self
+                    .log
+                    .read(segment.end_offset - 1)
+                    .map(|r| r.timestamp_ms)
+                    .unwrap_or(u64::MAX);
+                if now.saturating_sub(newest) > max_age_ms {
+                    target = target.max(segment.end_offset);
+                }
+            }
+        }
+        if let Some(max_bytes) = retention.max_bytes {
+            let mut total: u64 = segments.iter().map(|s| s.bytes).sum();
+            for segment in segments.iter().filter(|s| s.sealed) {
+                if total <= max_bytes {
+                    break;
+                }
+                total -= segment.bytes;
+                target = target.max(segment.end_offset);
+            }
+        }
+        if target <= self.log.first_offset() {
+            return Ok(());
+        }
+        let removed = self
+            .log
+            .remove_segments_before(target)
+            .map_err(|e| self.log_error(e))?;
+        if removed == 0 {
+            return Ok(());
+        }
+        let first = self.log.first_offset();
+        tracing::info!(queue = %self.name, removed, first, "retention removed segments");
+        for group in self.groups.group_names() {
+            if first > needed {
+                let dropped = self
+                    .groups
+                    .ack_through(&group, first)
+                    .map_err(|e| self.groups_error(e))?;
+                *self.recorder.dropped_by_retention.lock() += dropped;
+            }
+            self.groups
+                .forget_outcomes_below(&group, first)
+                .map_err(|e| self.groups_error(e))?;
+        }
+        Ok(())
+    }
+}
+
+fn validate(message: &Message) -> Result<()> {
+    if let Some((name, _)) = message
+        .headers
+        .iter()
+        .find(|(n, _)| n.starts_with(reserved::PREFIX))
+    {
+        return Err(Error::InvalidArgument(format!(
+            "header {name:?} uses the reserved prefix {:?}",
+            reserved::PREFIX
+        )));
+    }
+    if let Some(id) = &message.dedup_id {
+        if id.is_empty() || id.len() > DEDUP_ID_BYTES_MAX {
+            return Err(Error::InvalidArgument(format!(
+                "a dedup id must have 1 to {DEDUP_ID_BYTES_MAX} bytes"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn headers_of(message: &Message) -> Vec<(&str, &[u8])> {
+    let mut headers: Vec<(&str, &[u8])> = message
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_slice()))
+        .collect();
+    if let Some(id) = &message.dedup_id {
+        headers.push((reserved::DEDUP_ID, id.as_bytes()));
+    }
+    headers
+}
+
+/// Loads the newest usable dedup snapshot and scans the log after it.
+fn recover_dedup(
+    name: &str,
+    dir: &Path,
+    options: &QueueOptions,
+    log: &Log,
+    fs: &dyn logq_log::fs::FileSystem,
+) -> Result<(DedupIndex, Option<u64>)> {
+    let names = fs.list(dir).map_err(|source| Error::Io {
+        file: dir.to_path_buf(),
+        operation: "list",
+        source,
+    })?;
+    let mut snapshots: Vec<u64> = names
+        .iter()
+        .filter_map(|n| dedup::parse_file_name(n))
+        .collect();
+    snapshots.sort_unstable_by(|a, b| b.cmp(a));
+    let mut loaded = None;
+    for offset in snapshots {
+        let path = dir.join(dedup::file_name(offset));
+        let bytes = fs.open(&path, OpenMode::Read).and_then(|f| {
+            let len = usize::try_from(f.len()?).unwrap_or(0).min(1 << 30);
+            let mut bytes = vec![0u8; len];
+            f.read_exact_at(&mut bytes, 0)?;
+            Ok(bytes)
+        });
+        match bytes.map(|b| DedupIndex::decode(&b, &options.dedup)) {
+            Ok(Ok((index, scan))) if scan == offset && scan <= log.next_offset() => {
+                loaded = Some((index, scan));
+                break;
+            }
+            Ok(Ok(_)) => {
+                tracing::warn!(queue = name, file = %path.display(), "dedup snapshot does not match the log; rebuilding from the log")
+            }
+            Ok(Err((at, reason))) => {
+                tracing::warn!(queue = name, file = %path.display(), at, %reason, "damaged dedup snapshot; rebuilding from the log")
+            }
+            Err(error) => {
+                tracing::warn!(queue = name, file = %path.display(), %error, "unreadable dedup snapshot; rebuilding from the log")
+            }
+        }
+    }
+    let (mut index, scan_from, snapshot_offset) = match loaded {
+        Some((index, scan)) => (index, scan, Some(scan)),
+        None => (DedupIndex::new(&options.dedup), 0, None),
+    };
+    let now = now_ms();
+    let horizon_ms = crate::clock::millis(options.dedup.max_age);
+    for batch in log.batches_from(scan_from.max(log.first_offset())) {
+        let batch = batch.map_err(|source| Error::Log {
+            queue: name.to_owned(),
+            source,
+        })?;
+        if now.saturating_sub(batch.header().max_timestamp_ms) > horizon_ms {
+            continue;
+        }
+        for record in batch.records() {
+            if let Some((_, id)) = record.headers().find(|(n, _)| *n == reserved::DEDUP_ID) {
+                if let Ok(id) = std::str::from_utf8(id) {
+                    index.insert(id, record.offset, record.timestamp_ms);
+                }
+            }
+        }
+    }
+    index.retain_below(log.next_offset());
+    index.expire(now);
+    Ok((index, snapshot_offset))
+}
+
+impl Queue {
+    /// The queue's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Sends one message; returns its id once it is durable (under `Always`). A message
+    /// whose dedup id was seen within the horizon is not appended again: the first id is
+    /// returned.
+    pub fn send(&self, message: Message) -> Result<MessageId> {
+        let ids = self
+            .inner
+            .send_records(std::slice::from_ref(&message), &[])?;
+        ids.into_iter()
+            .next()
+            .ok_or_else(|| Error::InvalidArgument("no message".into()))
+    }
+
+    /// Sends messages as one batch: all of them become durable together or none does.
+    /// Messages whose dedup id is already known are not appended; their first ids are
+    /// returned in place.
+    pub fn send_batch(&self, messages: &[Message]) -> Result<Vec<MessageId>> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.inner.send_records(messages, &[])
+    }
+
+    /// A consumer in group `group` (created at the earliest retained message on first use).
+    pub fn consumer(&self, group: &str) -> Result<Consumer> {
+        self.consumer_from(group, StartPosition::Earliest)
+    }
+
+    /// A consumer in group `group`, created at `start` if the group is new.
+    pub fn consumer_from(&self, group: &str, start: StartPosition) -> Result<Consumer> {
+        let inner = &self.inner;
+        inner
+            .groups
+            .ensure_group(
+                group,
+                start,
+                inner.log.first_offset(),
+                inner.log.next_offset(),
+            )
+            .map_err(|e| inner.groups_error(e))?;
+        Ok(Consumer::new(Arc::clone(inner), group))
+    }
+
+    /// Reads message `id` without consuming it.
+    pub fn peek(&self, id: MessageId) -> Result<ReceivedMessage> {
+        self.inner.read(id)
+    }
+
+    /// Reads up to `count` messages from `from` on without consuming them.
+    pub fn peek_range(&self, from: MessageId, count: usize) -> Result<Vec<ReceivedMessage>> {
+        let mut out = Vec::new();
+        let start = from.0.max(self.inner.log.first_offset());
+        for batch in self.inner.log.batches_from(start) {
+            let batch = batch.map_err(|e| self.inner.log_error(e))?;
+            for record in batch.records() {
+                if out.len() == count {
+                    return Ok(out);
+                }
+                out.push(ReceivedMessage::from_record(record.to_owned_record()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The status of message `id` in `group`: pending, in flight, delayed, acknowledged
+    /// (with the consumer's outcome) or dead-lettered.
+    pub fn status(&self, id: MessageId, group: &str) -> Result<MessageStatus> {
+        let inner = &self.inner;
+        if id.0 >= inner.log.next_offset() {
+            return Err(Error::NotFound {
+                queue: inner.name.clone(),
+                id,
+            });
+        }
+        inner
+            .groups
+            .status(group, id.0)
+            .map_err(|e| inner.groups_error(e))
+    }
+
+    /// Waits until `group` acknowledged or dead-lettered message `id`, and returns that
+    /// status (with the outcome). Fails with [`Error::Timeout`] after `timeout`.
+    pub fn wait_outcome(
+        &self,
+        id: MessageId,
+        group: &str,
+        timeout: Duration,
+    ) -> Result<MessageStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let seen = self.inner.notify.generation();
+            let status = self.status(id, group)?;
+            if matches!(
+                status,
+                MessageStatus::Acked { .. } | MessageStatus::DeadLettered { .. }
+            ) {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout);
+            }
+            self.inner.notify.wait(seen, deadline);
+        }
+    }
+
+    /// Statistics of the queue and each of its groups.
+    pub fn stats(&self) -> Result<QueueStats> {
+        let inner = &self.inner;
+        let now = now_ms();
+        let next = inner.log.next_offset();
+        let mut groups = Vec::new();
+        for group in inner.groups.group_names() {
+            let counters = inner
+                .groups
+                .stats(&group, now)
+                .map_err(|e| inner.groups_error(e))?;
+            let min_unacked = counters.min_unacked_offset.min(next);
+            let depth = next
+                .saturating_sub(min_unacked)
+                .saturating_sub(counters.acked_above_floor);
+            let oldest = (min_unacked < next)
+                .then(|| inner.log.read(min_unacked).ok())
+                .flatten()
+                .map(|r| now.saturating_sub(r.timestamp_ms));
+            let (acked_total, ack_rate_per_s, latency) = inner.recorder.group_view(&group, now);
+            let not_ready = counters.in_flight + counters.delayed + counters.dead_letter_candidates;
+            groups.push(GroupStatsView {
+                group,
+                depth,
+                ready: depth.saturating_sub(not_ready),
+                in_flight: counters.in_flight,
+                delayed: counters.delayed,
+                dead_lettered: counters.dead,
+                oldest_unacked_age_ms: oldest,
+                acked_total,
+                ack_rate_per_s,
+                latency,
+            });
+        }
+        let sends = inner.recorder.sends.lock();
+        Ok(QueueStats {
+            queue: inner.name.clone(),
+            first_id: inner.log.first_offset(),
+            next_id: next,
+            disk_bytes: inner.log.segments().iter().map(|s| s.bytes).sum(),
+            sent_total: sends.total(),
+            send_rate_per_s: sends.rate_per_s(now),
+            dropped_by_retention: *inner.recorder.dropped_by_retention.lock(),
+            dedup_entries: u64::try_from(inner.send_state.lock().dedup.len()).unwrap_or(u64::MAX),
+            groups,
+        })
+    }
+
+    /// Runs retention now (it also runs by itself at most once a second as consumers work).
+    pub fn enforce_retention(&self) -> Result<()> {
+        self.inner.enforce_retention(true)
+    }
+
+    /// Moves every dead letter of this queue's dead-letter queue back into this queue
+    /// (each once, even across crashes) and returns how many were requeued.
+    pub fn requeue_dead_letters(&self) -> Result<usize> {
+        crate::dead_letter::requeue_all(self)
+    }
+
+    /// The ids of the first retained and of the next message.
+    pub fn id_range(&self) -> (MessageId, MessageId) {
+        (
+            MessageId(self.inner.log.first_offset()),
+            MessageId(self.inner.log.next_offset()),
+        )
+    }
+
+    /// Makes everything durable and writes the dedup snapshot and group checkpoint.
+    pub fn sync(&self) -> Result<()> {
+        let inner = &self.inner;
+        inner.log.sync().map_err(|e| inner.log_error(e))?;
+        inner.groups.sync().map_err(|e| inner.groups_error(e))?;
+        Ok(())
+    }
+
+    pub(crate) fn close(&self) -> Result<()> {
+        let inner = &self.inner;
+        inner.snapshot_dedup()?;
+        inner.groups.close().map_err(|e| inner.groups_error(e))?;
+        inner.log.close().map_err(|e| inner.log_error(e))
+    }
+}
