@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     flusher_signal: Arc<FlusherSignal>,
     flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
     lock: Mutex<Option<Box<dyn DirLock>>>,
+    /// Why retention stopped (a failed removal or directory fsync), if it did.
+    retention: Mutex<Option<Arc<str>>>,
 }
 
 impl std::fmt::Debug for Log {
@@ -104,6 +106,17 @@ impl Log {
     }
 
     fn open_inner(dir: &Path, options: LogOptions, writable: bool) -> Result<Log> {
+        let fs = Arc::clone(&options.file_system);
+        let result = Self::open_unmarked(dir, options, writable);
+        if let (true, Err(Error::Io { .. })) = (writable, &result) {
+            // A write or fdatasync may have failed: treat the directory as poisoned so the
+            // next open rewrites its tail before trusting an fdatasync of it.
+            fs.mark_poisoned(dir, true);
+        }
+        result
+    }
+
+    fn open_unmarked(dir: &Path, options: LogOptions, writable: bool) -> Result<Log> {
         options.validate()?;
         let fs = Arc::clone(&options.file_system);
         let lock = if writable {
@@ -168,7 +181,12 @@ impl Log {
                 .file
                 .len()
                 .map_err(|e| Error::io(&active.path, "stat", e))?;
-            commit = Some(GroupCommit::new(active.end_offset()));
+            commit = Some(GroupCommit::new(
+                Arc::clone(&fs),
+                dir.to_path_buf(),
+                active.end_offset(),
+            ));
+            fs.mark_poisoned(dir, false);
             writer = Some(WriterState {
                 index_file,
                 assigned_len: position,
@@ -196,6 +214,7 @@ impl Log {
             flusher_signal: Arc::new(FlusherSignal::default()),
             flusher: Mutex::new(None),
             lock: Mutex::new(lock),
+            retention: Mutex::new(None),
         });
         if let (true, Durability::Interval(interval)) = (writable, inner.options.durability) {
             let weak = Arc::downgrade(&inner);
@@ -291,7 +310,7 @@ impl Log {
             inner.segments.write().push(Arc::clone(segment));
         }
         if inner.options.durability != Durability::Always {
-            state.flush(&env)?;
+            state.flush(&env, false)?;
             inner
                 .visible_offset
                 .store(sealed.end_offset, Ordering::Release);
@@ -308,7 +327,11 @@ impl Log {
         };
         let env = inner.writer_env(commit);
         let mut guard = inner.writer.lock();
-        guard.as_mut().ok_or(Error::Closed)?.flush(&env).map(|_| ())
+        guard
+            .as_mut()
+            .ok_or(Error::Closed)?
+            .flush(&env, false)
+            .map(|_| ())
     }
 
     /// Returns once every offset below `offset` is durable, leading a group commit if none
@@ -378,6 +401,15 @@ impl Log {
                 dir: inner.dir.clone(),
             });
         }
+        // One retention at a time; after a failed removal or directory fsync nothing more is
+        // removed until the log is reopened (a later removal made durable before an undecided
+        // earlier one would leave a gap after a power cut).
+        let mut retention = inner.retention.lock();
+        if let Some(cause) = retention.as_ref() {
+            return Err(Error::Poisoned {
+                cause: Arc::clone(cause),
+            });
+        }
         let fs = inner.options.file_system.as_ref();
         let mut removed = 0;
         loop {
@@ -388,15 +420,22 @@ impl Log {
                     _ => return Ok(removed),
                 }
             };
-            inner.segments.write().remove(0);
+            // A failed unlink changes nothing: report it and let the caller retry.
             fs.remove(&victim.path)
                 .map_err(|e| Error::io(&victim.path, "remove", e))?;
+            inner
+                .segments
+                .write()
+                .retain(|s| s.base_offset != victim.base_offset);
             if fs.exists(&victim.index_path) {
-                fs.remove(&victim.index_path)
-                    .map_err(|e| Error::io(&victim.index_path, "remove", e))?;
+                // Derived data: an index left behind is removed by the next open.
+                let _ignored = fs.remove(&victim.index_path);
             }
-            fs.sync_dir(&inner.dir)
-                .map_err(|e| Error::io(&inner.dir, "fsync directory", e))?;
+            if let Err(source) = fs.sync_dir(&inner.dir) {
+                let error = Error::io(&inner.dir, "fsync directory", source);
+                *retention = Some(Arc::from(error.to_string()));
+                return Err(error);
+            }
             removed += 1;
         }
     }
@@ -475,7 +514,7 @@ impl Inner {
                     .lock()
                     .as_mut()
                     .ok_or(Error::Closed)?
-                    .flush(&env)
+                    .flush(&env, true)
             },
             &|durable| {
                 if always {

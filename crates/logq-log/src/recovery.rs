@@ -56,6 +56,17 @@ fn list_segments(fs: &dyn FileSystem, dir: &Path, writable: bool) -> Result<Vec<
     for name in entries {
         if let Some(base) = names::parse_numbered(&name, names::SEGMENT_EXTENSION) {
             bases.push(base);
+        } else if let (true, Some(base)) = (
+            writable,
+            names::parse_numbered(&name, names::INDEX_EXTENSION),
+        ) {
+            // An index whose segment is gone (retention removed it) is removed too.
+            let segment = dir.join(names::segment_file_name(base));
+            if !fs.exists(&segment) {
+                let path = dir.join(&name);
+                fs.remove(&path)
+                    .map_err(|e| Error::io(&path, "remove", e))?;
+            }
         } else if writable && name.ends_with(&format!(".{}", names::TEMP_EXTENSION)) {
             let path = dir.join(&name);
             fs.remove(&path)
@@ -126,12 +137,13 @@ pub(crate) fn recover(dir: &Path, options: &LogOptions, writable: bool) -> Resul
             base: tail_base,
             path: tail_path.clone(),
             file: Arc::clone(&tail_file),
+            has_previous: bases.len() > 1,
         };
         match tail.run(&mut report)? {
-            TailOutcome::Unfinished => {
+            TailOutcome::Unfinished { keep_aside } => {
                 bases.pop();
                 if writable {
-                    remove_unfinished(fs, dir, tail_base)?;
+                    remove_unfinished(fs, dir, tail_base, keep_aside)?;
                     report.removed_unfinished_segments.push(tail_path);
                 }
             }
@@ -152,11 +164,23 @@ pub(crate) fn recover(dir: &Path, options: &LogOptions, writable: bool) -> Resul
 }
 
 /// Removes a tail segment that never got a header or a batch, and its index.
-fn remove_unfinished(fs: &dyn FileSystem, dir: &Path, base: u64) -> Result<()> {
+fn remove_unfinished(fs: &dyn FileSystem, dir: &Path, base: u64, keep_aside: bool) -> Result<()> {
     let path = dir.join(names::segment_file_name(base));
-    tracing::warn!(file = %path.display(), "removing a segment created by an unfinished roll");
-    fs.remove(&path)
-        .map_err(|e| Error::io(&path, "remove", e))?;
+    if keep_aside {
+        let aside = dir.join(format!(
+            "{}.{}",
+            names::segment_file_name(base),
+            names::QUARANTINE_EXTENSION
+        ));
+        tracing::warn!(file = %path.display(), aside = %aside.display(),
+            "moving aside a segment with a damaged header and no batch (an unfinished roll)");
+        fs.rename(&path, &aside)
+            .map_err(|e| Error::io(&path, "rename", e))?;
+    } else {
+        tracing::warn!(file = %path.display(), "removing an empty segment created by an unfinished roll");
+        fs.remove(&path)
+            .map_err(|e| Error::io(&path, "remove", e))?;
+    }
     let index = dir.join(names::index_file_name(base));
     if fs.exists(&index) {
         fs.remove(&index)
@@ -209,7 +233,11 @@ fn open_sealed(
 
 enum TailOutcome {
     /// The tail has no valid header and no batch: an unfinished roll.
-    Unfinished,
+    Unfinished {
+        /// The header holds bytes (garbage or another program's): rename the file to a
+        /// `.quarantine` name instead of deleting it.
+        keep_aside: bool,
+    },
     Recovered {
         segment: Segment,
         last_batch_position: u64,
@@ -224,6 +252,8 @@ struct TailScan<'a> {
     base: u64,
     path: PathBuf,
     file: Arc<dyn FsFile>,
+    /// True when an older segment exists, i.e. this tail came from a roll.
+    has_previous: bool,
 }
 
 impl TailScan<'_> {
@@ -259,14 +289,27 @@ impl TailScan<'_> {
         };
         let bytes: &[u8] = map.as_ref().map_or(copy.as_slice(), |m| m.bytes());
         if let Err(problem) = segment_header::decode(bytes, self.base) {
-            let torn = matches!(
-                problem,
-                HeaderProblem::Short(_) | HeaderProblem::Zeroed | HeaderProblem::Damaged(_)
-            );
+            // A roll writes the new header and fdatasyncs it before any batch, so a tail
+            // with a bad header and no batch after it is an unfinished roll (or creation): a
+            // power cut can leave its header missing, zeroed, torn or garbage (even a wrong
+            // magic). A wrong magic with other bytes after it and no older segment is a
+            // foreign file and stays an error.
+            let nothing_after_header = bytes
+                .get(SEGMENT_HEADER_LEN..)
+                .is_none_or(|rest| rest.iter().all(|b| *b == 0));
+            let torn = match problem {
+                HeaderProblem::Short(_) | HeaderProblem::Zeroed | HeaderProblem::Damaged(_) => true,
+                HeaderProblem::WrongMagic | HeaderProblem::WrongBaseOffset { .. } => {
+                    self.has_previous || nothing_after_header
+                }
+                HeaderProblem::FutureVersion(_) => false,
+            };
             let from = bytes.len().min(SEGMENT_HEADER_LEN);
             if torn && later_batches(bytes, from, self.base, self.options.batch_bytes_max).is_none()
             {
-                return Ok(TailOutcome::Unfinished);
+                let keep_aside =
+                    !matches!(problem, HeaderProblem::Short(_) | HeaderProblem::Zeroed);
+                return Ok(TailOutcome::Unfinished { keep_aside });
             }
             return Err(header_error(&self.path, problem));
         }
@@ -307,7 +350,8 @@ impl TailScan<'_> {
                 self.handle_bad_tail(bytes, valid_end, next, reason, report)?;
             }
         }
-        if self.writable {
+        if self.writable && self.fs.was_poisoned(self.dir) {
+            // Without a trusted entry the header may be among the lost pages too.
             let rewrite_from = start.map_or(0, |e| to_usize(u64::from(e.position)).unwrap_or(0));
             self.rewrite(bytes, rewrite_from.min(valid_end), valid_end)?;
         }

@@ -30,12 +30,16 @@ pub(crate) struct Flushed {
 struct CommitState {
     /// True while a leader writes and fdatasyncs.
     syncing: bool,
+    /// Leader fdatasyncs announced by a flush (under the writer lock) and not finished.
+    fsyncs_in_flight: u32,
     /// Why the log is poisoned, if it is.
     poison: Option<Arc<str>>,
 }
 
 /// The group-commit coordinator of one log.
 pub(crate) struct GroupCommit {
+    dir: PathBuf,
+    fs: Arc<dyn crate::fs::FileSystem>,
     state: Mutex<CommitState>,
     wake: Condvar,
     /// Every offset below this is durable.
@@ -45,10 +49,13 @@ pub(crate) struct GroupCommit {
 
 impl GroupCommit {
     /// A coordinator for a log whose offsets below `durable_offset` are durable.
-    pub fn new(durable_offset: u64) -> Self {
+    pub fn new(fs: Arc<dyn crate::fs::FileSystem>, dir: PathBuf, durable_offset: u64) -> Self {
         GroupCommit {
+            dir,
+            fs,
             state: Mutex::new(CommitState {
                 syncing: false,
+                fsyncs_in_flight: 0,
                 poison: None,
             }),
             wake: Condvar::new(),
@@ -81,12 +88,13 @@ impl GroupCommit {
     /// Poisons the log after a failed write or fsync.
     pub fn poison(&self, cause: &Error) {
         let mut state = self.state.lock();
-        Self::poison_locked(&mut state, cause);
+        self.poison_locked(&mut state, cause);
         self.poisoned.store(true, Ordering::Release);
         self.wake.notify_all();
     }
 
-    fn poison_locked(state: &mut CommitState, cause: &Error) {
+    fn poison_locked(&self, state: &mut CommitState, cause: &Error) {
+        self.fs.mark_poisoned(&self.dir, true);
         if state.poison.is_none() {
             tracing::error!(%cause, "log poisoned; it refuses writes until reopened");
             state.poison = Some(Arc::from(cause.to_string()));
@@ -99,6 +107,27 @@ impl GroupCommit {
             .fetch_max(durable_offset, Ordering::AcqRel);
         let _state = self.state.lock();
         self.wake.notify_all();
+    }
+
+    /// Announces a leader fdatasync; called by the flush that precedes it, under the writer
+    /// lock, so a roll (which holds that lock) sees every fdatasync that could overlap its own.
+    pub fn begin_fsync(&self) {
+        self.state.lock().fsyncs_in_flight += 1;
+    }
+
+    /// Waits until no leader fdatasync runs and fails if the log is poisoned. A roll calls it
+    /// (holding the writer lock, so no new leader fdatasync can start) before its own
+    /// fdatasync of the old segment: two fdatasyncs of one file must never overlap, because
+    /// when one fails Linux drops the pages and may report success to the other.
+    pub fn exclusive_fsync_slot(&self) -> Result<()> {
+        let mut state = self.state.lock();
+        while state.fsyncs_in_flight > 0 {
+            self.wake.wait(&mut state);
+        }
+        if state.poison.is_some() {
+            return Err(self.poison_error(&state));
+        }
+        Ok(())
     }
 
     /// Returns once every offset below `target` is durable, leading a commit if none runs.
@@ -124,14 +153,23 @@ impl GroupCommit {
                 continue;
             }
             state.syncing = true;
-            let result = parking_lot::MutexGuard::unlocked(&mut state, || {
-                let flushed = flush()?;
-                flushed
-                    .file
-                    .sync_data()
-                    .map_err(|e| Error::io(flushed.path, "fdatasync", e))?;
-                Ok::<u64, Error>(flushed.written_offset)
-            });
+            let flushed = parking_lot::MutexGuard::unlocked(&mut state, flush);
+            let result = match flushed {
+                Ok(flushed) => {
+                    // The flush announced this fdatasync (`begin_fsync`).
+                    let synced = parking_lot::MutexGuard::unlocked(&mut state, || {
+                        flushed
+                            .file
+                            .sync_data()
+                            .map_err(|e| Error::io(flushed.path, "fdatasync", e))
+                    });
+                    // Released under the lock that also records a failure (below), so a
+                    // roll waiting for the slot sees the poison.
+                    state.fsyncs_in_flight -= 1;
+                    synced.map(|()| flushed.written_offset)
+                }
+                Err(error) => Err(error),
+            };
             state.syncing = false;
             match result {
                 Ok(written_offset) => {
@@ -144,7 +182,7 @@ impl GroupCommit {
                     self.wake.notify_all();
                 }
                 Err(error) => {
-                    Self::poison_locked(&mut state, &error);
+                    self.poison_locked(&mut state, &error);
                     self.poisoned.store(true, Ordering::Release);
                     self.wake.notify_all();
                     return Err(error);

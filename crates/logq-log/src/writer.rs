@@ -98,12 +98,17 @@ impl WriterState {
         })
     }
 
-    /// Writes every pending batch with one write and publishes it to readers.
-    pub fn flush(&mut self, env: &WriterEnv<'_>) -> Result<Flushed> {
+    /// Writes every pending batch with one write and publishes it to readers. With
+    /// `for_fsync` the caller fdatasyncs the returned file next; that fdatasync is announced
+    /// to the group commit here, under the writer lock (`GroupCommit::exclusive_fsync_slot`).
+    pub fn flush(&mut self, env: &WriterEnv<'_>, for_fsync: bool) -> Result<Flushed> {
         env.commit.check_poison()?;
         if !self.pending.is_empty() {
             self.write_pending(env)
                 .inspect_err(|e| env.commit.poison(e))?;
+        }
+        if for_fsync {
+            env.commit.begin_fsync();
         }
         Ok(Flushed {
             file: Arc::clone(&self.active.file),
@@ -177,11 +182,13 @@ impl WriterState {
             self.write_pending(env)?;
         }
         let old = Arc::clone(&self.active);
-        if self.allocated_len > self.flushed_len {
-            old.file
-                .set_len(self.flushed_len)
-                .map_err(|e| Error::io(&old.path, "truncate preallocated space", e))?;
-        }
+        // No leader fdatasync of this file may overlap the roll's (see GroupCommit).
+        env.commit.exclusive_fsync_slot()?;
+        // Always cut to the batches, even when the live length already matches: a cut whose
+        // fdatasync failed before a restart is pending in no page and must be redone.
+        old.file
+            .set_len(self.flushed_len)
+            .map_err(|e| Error::io(&old.path, "truncate preallocated space", e))?;
         old.file
             .sync_data()
             .map_err(|e| Error::io(&old.path, "fdatasync", e))?;

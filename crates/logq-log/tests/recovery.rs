@@ -305,9 +305,30 @@ fn crc32fast_hash(bytes: &[u8]) -> u32 {
 fn foreign_and_future_files_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     write_header(&seg0(dir.path()), b"NOTLOGQ!", 1);
-    assert!(
-        matches!(Log::open(dir.path(), LogOptions::default()), Err(Error::Foreign { file, .. }) if file == seg0(dir.path()))
+    let mut foreign = fs::read(seg0(dir.path())).unwrap();
+    foreign.extend_from_slice(b"some other program's data\n");
+    fs::write(seg0(dir.path()), &foreign).unwrap();
+    let refused = Log::open(dir.path(), LogOptions::default());
+    assert!(matches!(refused, Err(Error::Foreign { ref file, .. }) if *file == seg0(dir.path())));
+    assert_eq!(
+        fs::read(seg0(dir.path())).unwrap(),
+        foreign,
+        "refused, not touched"
     );
+    // A lone garbage header is a creation cut short by a power cut: moved aside, kept.
+    write_header(&seg0(dir.path()), b"NOTLOGQ!", 1);
+    let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    assert_eq!(
+        log.recovery_report().removed_unfinished_segments,
+        vec![seg0(dir.path())]
+    );
+    assert!(dir
+        .path()
+        .join("00000000000000000000.log.quarantine")
+        .exists());
+    drop(log);
+    fs::remove_dir_all(dir.path()).unwrap();
+    fs::create_dir_all(dir.path()).unwrap();
     write_header(&seg0(dir.path()), b"LOGQSEG\0", 7);
     match Log::open_read_only(dir.path(), LogOptions::default()) {
         Err(Error::UnsupportedVersion {

@@ -93,7 +93,30 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
     fn try_lock_dir(&self, dir: &Path) -> io::Result<Option<Box<dyn DirLock>>>;
     /// True when `path` exists.
     fn exists(&self, path: &Path) -> bool;
+
+    /// Remembers (`true`) or forgets (`false`) that a log in `dir` was poisoned by a failed
+    /// write or fdatasync. The kernel may then hold unwritten bytes of it in pages marked
+    /// clean, which survive a process crash but not a power cut; the next open rewrites its
+    /// tail before fdatasyncing it. The default keeps a set for this process, which is right
+    /// for the operating system's file system (a reboot empties the page cache too).
+    fn mark_poisoned(&self, dir: &Path, poisoned: bool) {
+        let mut dirs = POISONED_DIRS.lock();
+        if poisoned {
+            dirs.insert(dir.to_path_buf());
+        } else {
+            dirs.remove(dir);
+        }
+    }
+
+    /// True when a log in `dir` was poisoned since the page cache was last emptied.
+    fn was_poisoned(&self, dir: &Path) -> bool {
+        POISONED_DIRS.lock().contains(dir)
+    }
 }
+
+/// The poisoned log directories of this process (see [`FileSystem::mark_poisoned`]).
+static POISONED_DIRS: parking_lot::Mutex<std::collections::BTreeSet<PathBuf>> =
+    parking_lot::Mutex::new(std::collections::BTreeSet::new());
 
 /// The path of the lock file inside a log directory.
 pub fn lock_file_path(dir: &Path) -> PathBuf {
