@@ -127,6 +127,12 @@ impl Delivery {
         )
     }
 
+    /// Lets go of the message without a decision and without releasing it: it is
+    /// redelivered only when its lease expires, as if this consumer had died.
+    pub fn abandon(mut self) {
+        self.settled = true;
+    }
+
     fn after_ack(&self) {
         let queue = &self.consumer.queue;
         queue

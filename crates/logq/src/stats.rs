@@ -98,7 +98,7 @@ impl RateMeter {
         self.total
     }
 
-    /// Rate over the last `WINDOW_S` complete seconds.
+    /// Rate over the last `WINDOW_S` complete seconds (fewer while the meter is younger).
     pub fn rate_per_s(&self, now_ms: u64) -> f64 {
         let second = now_ms / 1000;
         let sum: u64 = self
@@ -107,9 +107,11 @@ impl RateMeter {
             .filter(|(s, _)| *s < second && *s + WINDOW_S >= second)
             .map(|(_, c)| c)
             .sum();
+        let first = self.buckets.front().map_or(second, |(s, _)| *s);
+        let seconds = second.saturating_sub(first).clamp(1, WINDOW_S);
         // Precision loss is irrelevant for a rate shown to people.
         #[allow(clippy::cast_precision_loss)]
-        let rate = sum as f64 / WINDOW_S as f64;
+        let rate = sum as f64 / seconds as f64;
         rate
     }
 }
