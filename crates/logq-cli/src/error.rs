@@ -82,6 +82,77 @@ pub enum CliError {
     /// A limit was exceeded or an argument is unusable.
     #[error("{0}")]
     Invalid(String),
+    /// The directory exists but is not a logq store (it has no `queues/` directory).
+    #[error("{}: not a logq store (no queues/ directory in it)", .path.display())]
+    NotAStore {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// The store has no queue of that name.
+    #[error("{}: no queue {name:?} (queues: {known})", .path.display())]
+    NoSuchQueue {
+        /// The store directory.
+        path: PathBuf,
+        /// The queue asked for.
+        name: String,
+        /// The queues it has, comma-separated (or `none`).
+        known: String,
+    },
+    /// The queue has no consumer group of that name.
+    #[error("queue {queue:?} has no group {group:?} (groups: {known})")]
+    NoSuchGroup {
+        /// The queue.
+        queue: String,
+        /// The group asked for.
+        group: String,
+        /// The groups it has, comma-separated (or `none`).
+        known: String,
+    },
+    /// Another process (a service) holds the store's writer lock.
+    #[error("{}: locked by another process (a service has the store open); stop it first, or use the read-only commands stats, groups, status, peek", .path.display())]
+    Locked {
+        /// The store directory.
+        path: PathBuf,
+    },
+    /// The queue API failed.
+    #[error("{0}")]
+    Queue(#[source] logq::Error),
+    /// Reading a log failed.
+    #[error("{0}")]
+    Log(#[source] logq_log::Error),
+    /// Reading a consumer-group store failed.
+    #[error("{0}")]
+    Groups(#[source] logq_offsets::StoreError),
+}
+
+impl From<logq::Error> for CliError {
+    fn from(error: logq::Error) -> Self {
+        match error {
+            logq::Error::Locked { dir } => CliError::Locked { path: dir },
+            other => CliError::Queue(other),
+        }
+    }
+}
+
+impl From<logq_log::Error> for CliError {
+    fn from(error: logq_log::Error) -> Self {
+        CliError::Log(error)
+    }
+}
+
+impl From<logq_offsets::StoreError> for CliError {
+    fn from(error: logq_offsets::StoreError) -> Self {
+        CliError::Groups(error)
+    }
+}
+
+/// A list of names for error messages: comma-separated, or `none`.
+pub fn name_list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 impl CliError {

@@ -5,33 +5,55 @@
 //!
 //! | command | module |
 //! |---|---|
-//! | `logq segments DIR` | [`inspect`] |
+//! | `logq segments DIR [QUEUE]` | [`inspect`] |
 //! | `logq dump PATH` | [`dump`] |
-//! | `logq verify DIR` | [`verify`] |
+//! | `logq verify DIR` | [`verify`] (+ [`journal_check`] in a store) |
 //! | `logq repair DIR --output NEW_DIR` | [`repair`] |
+//! | `logq stats DIR` | [`stats`] |
+//! | `logq groups DIR QUEUE` | [`groups`] |
+//! | `logq status DIR QUEUE ID` | [`status`] |
+//! | `logq peek DIR QUEUE` | [`peek`] |
+//! | `logq produce DIR QUEUE` | [`produce`] |
+//! | `logq consume DIR QUEUE --group G` | [`consume`] |
+//! | `logq demo [DIR]` | [`demo`] |
 //!
 //! Conventions: read commands never take the writer lock and never write a byte (they read
-//! files with plain reads through [`files`]; only [`write`] writes, and only into `repair`'s
-//! output directory). Exit codes: 0 clean, 1 damage found ([`Outcome::Damaged`]), 2 for usage
-//! and I/O errors ([`error::CliError`]), one line on stderr, never a panic.
+//! files with plain reads through [`files`], or open a store's logs and group stores
+//! read-only through [`store_view`]; only [`write`] writes, and only into `repair`'s output
+//! directory). Writing commands (`produce`, `consume`, `demo`) open the store with
+//! `logq::Store::open` ([`writable`]), which takes its lock. Exit codes: 0 clean, 1 damage
+//! found ([`Outcome::Damaged`]), 2 for usage and I/O errors ([`error::CliError`]), one line on
+//! stderr, never a panic.
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod consume;
+pub mod demo;
 pub mod discover;
 pub mod dump;
 pub mod error;
+pub mod figures;
 pub mod files;
 pub mod findings;
+pub mod groups;
 pub mod index_check;
 pub mod inspect;
+pub mod journal_check;
+pub mod messages;
 pub mod output;
+pub mod peek;
 pub mod problem;
+pub mod produce;
 pub mod progress;
 pub mod records;
 pub mod repair;
 pub mod scan;
+pub mod stats;
+pub mod status;
+pub mod store_view;
 pub mod timefmt;
 pub mod verify;
+pub mod writable;
 pub mod write;
 
 pub use error::{CliError, Result};

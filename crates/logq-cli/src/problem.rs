@@ -22,6 +22,12 @@ pub enum ProblemKind {
     Index,
     /// A leftover `*.tmp` or `*.quarantine` file: reported, not counted as a problem.
     Leftover,
+    /// A group-journal record that does not decode as a group event.
+    Journal,
+    /// A checkpoint file that does not decode or does not fit its journal.
+    Checkpoint,
+    /// The journal or a checkpoint refers to messages beyond the end of the message log.
+    Reference,
 }
 
 impl ProblemKind {
@@ -40,6 +46,9 @@ impl ProblemKind {
             ProblemKind::Gap => "gap",
             ProblemKind::Index => "index",
             ProblemKind::Leftover => "leftover",
+            ProblemKind::Journal => "journal",
+            ProblemKind::Checkpoint => "checkpoint",
+            ProblemKind::Reference => "reference",
         }
     }
 }

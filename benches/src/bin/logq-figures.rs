@@ -1,0 +1,154 @@
+//! One-shot figures that are not throughput: open and replay times, memory of a group.
+//!
+//! Run: `cargo run --release -p logq-benches --bin logq-figures -- [journal|memory|store|all]`.
+//! Sizes are arguments: `journal N` (records since the last checkpoint, default 1,000,000),
+//! `memory N` (acked offsets in random order, default 1,000,000), `store MB` (per queue
+//! across 10 queues, default 100 = 1 GB).
+
+use logq::{Message, Options, QueueOptions, Store};
+use logq_log::Durability;
+use logq_offsets::{GroupConfig, OffsetOptions, OffsetStore, StartPosition};
+use std::time::Instant;
+
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn journal(records: u64) {
+    let dir = logq_benches::bench_dir();
+    let options = OffsetOptions::default()
+        .durability(Durability::Never)
+        .checkpoint_interval_records(u64::MAX)
+        .group_config(GroupConfig {
+            lease_ms: 600_000,
+            max_deliveries: 5,
+            max_in_flight: u32::MAX,
+        });
+    {
+        let store = OffsetStore::open(dir.path(), options.clone()).expect("open");
+        store
+            .ensure_group("g", StartPosition::Earliest, 0, records)
+            .expect("group");
+        for _ in 0..records / 2 {
+            let d = store
+                .deliver_next("g", 1, 0, records)
+                .expect("deliver")
+                .expect("deliverable");
+            store.ack("g", d.offset).expect("ack");
+        }
+        store.sync().expect("sync");
+    }
+    let start = Instant::now();
+    let store = OffsetStore::open(dir.path(), options).expect("reopen");
+    let elapsed = start.elapsed();
+    println!(
+        "journal: open with {} journal records since the last checkpoint: {:.0} ms (min unacked {:?})",
+        store.journal().next_offset(),
+        elapsed.as_secs_f64() * 1000.0,
+        store.min_unacked_offset()
+    );
+}
+
+fn memory(acks: u64) {
+    let mut group = logq_offsets::GroupState::new(
+        GroupConfig {
+            lease_ms: 1,
+            max_deliveries: 5,
+            max_in_flight: u32::MAX,
+        },
+        0,
+    )
+    .expect("group");
+    // A deterministic random permutation of 0..acks (multiplicative hashing on a prime).
+    let prime = 1_000_003u64;
+    let before = resident_bytes();
+    let mut acked = 0u64;
+    let mut x = 1u64;
+    while acked < acks {
+        x = (x * 7919) % prime;
+        if x <= acks {
+            let _ = group.ack_through(0);
+            let _ = group.ack(x - 1);
+            acked += 1;
+        }
+    }
+    let after = resident_bytes();
+    let stats = group.stats(0);
+    println!(
+        "memory: group with {acks} offsets acked in random order: {} gaps left, resident +{:.1} MiB",
+        stats.gaps,
+        (after.saturating_sub(before)) as f64 / 1_048_576.0
+    );
+    let before = resident_bytes();
+    let mut sparse = logq_offsets::GroupState::new(
+        GroupConfig {
+            lease_ms: 1,
+            max_deliveries: 5,
+            max_in_flight: u32::MAX,
+        },
+        0,
+    )
+    .expect("group");
+    for i in 0..acks {
+        let _ = sparse.ack(i * 2);
+    }
+    let after = resident_bytes();
+    println!(
+        "memory: worst case, every other offset acked ({acks} gaps): resident +{:.1} MiB",
+        (after.saturating_sub(before)) as f64 / 1_048_576.0
+    );
+}
+
+fn store(mb_per_queue: u64) {
+    let dir = logq_benches::bench_dir();
+    let payload = vec![0x5au8; 4096];
+    {
+        let options = Options {
+            queue: QueueOptions::default().durability(Durability::Never),
+        };
+        let store = Store::open(dir.path(), options).expect("open");
+        for q in 0..10 {
+            let queue = store.queue(&format!("queue-{q}")).expect("queue");
+            let batch: Vec<Message> = (0..64).map(|_| Message::new(payload.clone())).collect();
+            let mut written = 0u64;
+            while written < mb_per_queue * 1_048_576 {
+                queue.send_batch(&batch).expect("send");
+                written += 64 * 4096;
+            }
+            queue.consumer("payments").expect("group");
+        }
+        store.close().expect("close");
+    }
+    let start = Instant::now();
+    let store = Store::open(dir.path(), Options::default()).expect("reopen");
+    let elapsed = start.elapsed();
+    println!(
+        "store: open of {} queues with {} MB each ({} MB total): {:.0} ms",
+        store.queue_names().len(),
+        mb_per_queue,
+        mb_per_queue * 10,
+        elapsed.as_secs_f64() * 1000.0
+    );
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let which = args.next().unwrap_or_else(|| "all".into());
+    let size: Option<u64> = args.next().and_then(|n| n.parse().ok());
+    match which.as_str() {
+        "journal" => journal(size.unwrap_or(1_000_000)),
+        "memory" => memory(size.unwrap_or(1_000_000)),
+        "store" => store(size.unwrap_or(100)),
+        _ => {
+            journal(1_000_000);
+            memory(1_000_000);
+            store(100);
+        }
+    }
+}
