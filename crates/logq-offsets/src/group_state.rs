@@ -101,6 +101,11 @@ impl GroupState {
         })
     }
 
+    /// Offsets leased to a consumer (expired or not), ascending.
+    pub fn leased_offsets(&self) -> Vec<u64> {
+        self.leases.keys().copied().collect()
+    }
+
     /// The smallest retained outcome locator (journal records below it hold no outcome
     /// that is still needed). Cost: one pass over the retained outcomes.
     pub fn min_outcome_ref(&self) -> Option<OutcomeRef> {

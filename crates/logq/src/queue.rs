@@ -144,6 +144,20 @@ impl QueueInner {
                 source,
             }
         })?;
+        // One process has the store at a time: every lease found now is a dead consumer's.
+        let released = groups
+            .release_all_leases()
+            .map_err(|source| Error::Groups {
+                queue: name.to_owned(),
+                source,
+            })?;
+        if released > 0 {
+            tracing::info!(
+                queue = name,
+                released,
+                "released the leases of a previous process"
+            );
+        }
         let (dedup, snapshot_offset) =
             recover_dedup(name, dir, &options, &log, log_options.file_system.as_ref())?;
         Ok(QueueInner {

@@ -454,3 +454,37 @@ fn buffered_durability_still_survives_a_process_crash() {
         Status::Acked { .. }
     ));
 }
+
+#[test]
+fn leases_of_a_dead_process_are_released_when_the_store_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(
+        dir.path(),
+        QueueOptions::default().lease(Duration::from_secs(3600)),
+    );
+    let orders = store.queue("orders").unwrap();
+    let payments = orders.consumer("payments").unwrap();
+    orders.send(Message::new(b"o-1".to_vec())).unwrap();
+    payments.receive(SECOND).unwrap().unwrap().abandon(); // the consumer's process dies
+    assert!(
+        payments.try_receive().unwrap().is_none(),
+        "leased for an hour"
+    );
+    drop((store, orders, payments));
+    let store = open(
+        dir.path(),
+        QueueOptions::default().lease(Duration::from_secs(3600)),
+    );
+    let orders = store.queue("orders").unwrap();
+    let again = orders
+        .consumer("payments")
+        .unwrap()
+        .try_receive()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (again.id(), again.attempt()),
+        (MessageId(0), 2),
+        "redelivered at once, attempt kept"
+    );
+}

@@ -358,6 +358,30 @@ impl OffsetStore {
         })
     }
 
+    /// Releases every lease of every group (journalled, durable on return): for a process
+    /// that just opened the store, every lease it finds belongs to a consumer of a process
+    /// that is gone, so its messages are redelivered now instead of after `lease_ms`.
+    /// Attempt counts stay. Returns how many leases were released.
+    pub fn release_all_leases(&self) -> StoreResult<usize> {
+        let mut released = 0;
+        for group in self.group_names() {
+            let offsets = {
+                let state = self.inner.state.lock();
+                let id = state.groups.id(&group).ok_or_else(|| unknown(&group))?;
+                state
+                    .groups
+                    .get_by_id(id)
+                    .map(GroupState::leased_offsets)
+                    .unwrap_or_default()
+            };
+            for offset in offsets {
+                self.release(&group, offset)?;
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
     /// Drops the outcome locators of offsets below `next_offset` (when retention removed
     /// those messages), so their journal segments can be removed.
     pub fn forget_outcomes_below(&self, group: &str, next_offset: u64) -> StoreResult<usize> {
