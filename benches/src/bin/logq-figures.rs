@@ -3,7 +3,7 @@
 //! Run: `cargo run --release -p logq-benches --bin logq-figures -- [journal|memory|store|all]`.
 //! Sizes are arguments: `journal N` (records since the last checkpoint, default 1,000,000),
 //! `memory N` (acked offsets in random order, default 1,000,000), `store MB` (per queue
-//! across 10 queues, default 100 = 1 GB).
+//! across 10 queues, default 100 = 1 GB), `delayed N` (delayed messages, default 1,000,000).
 
 use logq::{Message, Options, QueueOptions, Store};
 use logq_log::Durability;
@@ -137,6 +137,44 @@ fn store(mb_per_queue: u64) {
     );
 }
 
+fn delayed(count: u64) {
+    let dir = logq_benches::bench_dir();
+    let options = || Options {
+        queue: QueueOptions::default().durability(Durability::Never),
+    };
+    let far = 4_000_000_000_000u64; // year 2096: never due during the run
+    let start = Instant::now();
+    {
+        let store = Store::open(dir.path(), options()).expect("open");
+        let orders = store.queue("orders").expect("queue");
+        for i in 0..count {
+            orders
+                .send_at(
+                    Message::new(format!("cancel order {i}").into_bytes()),
+                    far + i,
+                )
+                .expect("send_at");
+        }
+        store.close().expect("close");
+    }
+    let send_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let store = Store::open(dir.path(), options()).expect("reopen");
+    let orders = store.queue("orders").expect("queue");
+    let waiting = orders.stats().expect("stats").delayed_waiting;
+    let open_ms = start.elapsed().as_secs_f64() * 1000.0;
+    let consumer = orders.consumer("jobs").expect("consumer");
+    let rounds = 10_000u32;
+    let start = Instant::now();
+    for _ in 0..rounds {
+        assert!(consumer.try_receive().expect("receive").is_none());
+    }
+    let receive_us = start.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+    println!(
+        "delayed: {count} delayed messages: sent in {send_s:.1} s; open + schedule load {open_ms:.0} ms ({waiting} waiting); receive with nothing due {receive_us:.1} us"
+    );
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let which = args.next().unwrap_or_else(|| "all".into());
@@ -145,6 +183,7 @@ fn main() {
         "journal" => journal(size.unwrap_or(1_000_000)),
         "memory" => memory(size.unwrap_or(1_000_000)),
         "store" => store(size.unwrap_or(100)),
+        "delayed" => delayed(size.unwrap_or(1_000_000)),
         _ => {
             journal(1_000_000);
             memory(1_000_000);

@@ -76,6 +76,7 @@ impl Consumer {
         loop {
             let seen = queue.notify.generation();
             let now = now_ms();
+            let next_due_ms = crate::schedule::move_due(queue, now)?;
             crate::dead_letter::move_candidates(queue, &self.group, now)?;
             let log_end = queue.log.next_offset();
             let delivered = queue
@@ -104,11 +105,11 @@ impl Consumer {
                 return Ok(None);
             }
             let mut wake = deadline;
-            if let Some(due_ms) = queue
+            let timer = queue
                 .groups
                 .next_timer_ms(&self.group)
-                .map_err(|e| queue.groups_error(e))?
-            {
+                .map_err(|e| queue.groups_error(e))?;
+            for due_ms in [timer, next_due_ms].into_iter().flatten() {
                 let until_due = Duration::from_millis(due_ms.saturating_sub(now_ms()));
                 wake = wake.min(now_instant + until_due);
             }

@@ -29,6 +29,8 @@ pub mod reserved {
     pub const ATTEMPTS: &str = "logq-attempts";
     /// In a dead-letter queue: why.
     pub const REASON: &str = "logq-reason";
+    /// In a `.delayed` queue: when the message becomes deliverable, ms since the Unix epoch.
+    pub const DELIVER_AT: &str = "logq-deliver-at";
     /// The prefix of every reserved header.
     pub const PREFIX: &str = "logq-";
 }

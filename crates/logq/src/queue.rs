@@ -48,7 +48,10 @@ pub(crate) struct QueueInner {
     pub log: Log,
     pub groups: OffsetStore,
     pub send_state: Mutex<SendState>,
-    pub notify: Notify,
+    /// Shared by every queue of the store (priority consumers wait on several queues).
+    pub notify: Arc<Notify>,
+    /// Delayed messages of this queue waiting in `<queue>.delayed` (loaded on first use).
+    pub schedule: Mutex<crate::schedule::Slot>,
     pub recorder: Recorder,
     pub store: Weak<StoreInner>,
     pub retention_checked_ms: Mutex<u64>,
@@ -58,6 +61,13 @@ pub(crate) struct SendState {
     dedup: DedupIndex,
     sends_since_snapshot: u64,
     snapshot_offset: Option<u64>,
+}
+
+impl SendState {
+    /// The message first sent with dedup id `id`, if within the horizon.
+    pub(crate) fn dedup_lookup(&mut self, id: &str) -> Option<u64> {
+        self.dedup.lookup(id, now_ms())
+    }
 }
 
 impl std::fmt::Debug for Queue {
@@ -113,6 +123,7 @@ impl QueueInner {
         options: QueueOptions,
         log_options: &LogOptions,
         store: Weak<StoreInner>,
+        notify: Arc<Notify>,
     ) -> Result<Self> {
         let fs = log_options.file_system.clone();
         fs.create_dir_all(dir).map_err(|source| Error::Io {
@@ -171,7 +182,8 @@ impl QueueInner {
                 sends_since_snapshot: 0,
                 snapshot_offset,
             }),
-            notify: Notify::default(),
+            notify,
+            schedule: Mutex::new(crate::schedule::Slot::Unknown),
             recorder: Recorder::default(),
             store,
             retention_checked_ms: Mutex::new(0),
@@ -547,6 +559,24 @@ impl Queue {
         self.inner.send_records(messages, &[])
     }
 
+    /// Sends `message` for delivery after `delay`: durable when this returns, deliverable to
+    /// consumers only from then (it waits in `<queue>.delayed`; restarts keep the schedule).
+    pub fn send_delayed(&self, message: Message, delay: Duration) -> Result<crate::ScheduledId> {
+        let deliver_at_ms = now_ms().saturating_add(crate::clock::millis(delay));
+        self.send_at(message, deliver_at_ms)
+    }
+
+    /// Sends `message` for delivery at `deliver_at_ms` (ms since the Unix epoch).
+    pub fn send_at(&self, message: Message, deliver_at_ms: u64) -> Result<crate::ScheduledId> {
+        validate(&message)?;
+        crate::schedule::send_delayed(&self.inner, message, deliver_at_ms)
+    }
+
+    /// Where delayed message `id` is: waiting, or moved into this queue under an id.
+    pub fn scheduled(&self, id: crate::ScheduledId) -> Result<crate::Scheduled> {
+        crate::schedule::status(&self.inner, id)
+    }
+
     /// A consumer in group `group` (created at the earliest retained message on first use).
     pub fn consumer(&self, group: &str) -> Result<Consumer> {
         self.consumer_from(group, StartPosition::Earliest)
@@ -663,8 +693,11 @@ impl Queue {
                 latency,
             });
         }
+        let (delayed_waiting, next_due_ms) = crate::schedule::summary(inner)?;
         let sends = inner.recorder.sends.lock();
         Ok(QueueStats {
+            delayed_waiting,
+            next_due_ms,
             queue: inner.name.clone(),
             first_id: inner.log.first_offset(),
             next_id: next,

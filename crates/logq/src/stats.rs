@@ -24,6 +24,10 @@ pub struct QueueStats {
     pub dropped_by_retention: u64,
     /// Dedup ids remembered.
     pub dedup_entries: u64,
+    /// Delayed messages waiting for their time.
+    pub delayed_waiting: u64,
+    /// When the next delayed message is due, ms since the Unix epoch.
+    pub next_due_ms: Option<u64>,
     /// Per consumer group.
     pub groups: Vec<GroupStatsView>,
 }

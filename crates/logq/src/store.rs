@@ -36,6 +36,8 @@ pub(crate) struct StoreInner {
     pub options: Options,
     pub log_options: LogOptions,
     pub queues: Mutex<BTreeMap<String, Queue>>,
+    /// Woken by every change in any queue of the store.
+    pub notify: Arc<crate::notify::Notify>,
     lock: Mutex<Option<Box<dyn DirLock>>>,
 }
 
@@ -82,6 +84,7 @@ impl Store {
                 options,
                 log_options: LogOptions::default().file_system(file_system),
                 queues: Mutex::new(BTreeMap::new()),
+                notify: Arc::default(),
                 lock: Mutex::new(Some(lock)),
             }),
         };
@@ -116,6 +119,7 @@ impl Store {
             options,
             &self.inner.log_options,
             Arc::downgrade(&self.inner),
+            Arc::clone(&self.inner.notify),
         )?;
         let queue = Queue {
             inner: Arc::new(inner),
@@ -130,6 +134,27 @@ impl Store {
         T: serde::Serialize + serde::de::DeserializeOwned,
     {
         Ok(TypedQueue::new(self.queue(name)?))
+    }
+
+    /// Priority queue `name` with `levels` levels (queues `<name>.p0` … `<name>.p<levels-1>`,
+    /// higher number = higher priority), created on first use.
+    pub fn priority_queue(
+        &self,
+        name: &str,
+        levels: u8,
+        policy: crate::PriorityPolicy,
+    ) -> Result<crate::PriorityQueue> {
+        if levels == 0 || levels > crate::priority::PRIORITY_LEVELS_MAX {
+            return Err(Error::InvalidArgument(format!(
+                "a priority queue has 1 to {} levels, not {levels}",
+                crate::priority::PRIORITY_LEVELS_MAX
+            )));
+        }
+        check_name(name)?;
+        let queues = (0..levels)
+            .map(|l| self.queue(&format!("{name}.p{l}")))
+            .collect::<Result<Vec<_>>>()?;
+        crate::PriorityQueue::new(name, queues, policy, Arc::clone(&self.inner.notify))
     }
 
     /// Names of the open queues.
