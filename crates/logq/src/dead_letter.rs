@@ -9,7 +9,6 @@
 use crate::error::{Error, Result};
 use crate::message::{reserved, Message, MessageId};
 use crate::queue::{Queue, QueueInner};
-use crate::Store;
 use std::sync::Arc;
 
 /// The name of `queue`'s dead-letter queue, or None for a dead-letter queue itself.
@@ -19,14 +18,6 @@ pub(crate) fn dead_letter_queue_name(queue: &QueueInner) -> Option<String> {
         None if queue.name.ends_with(".dlq") => None,
         None => Some(format!("{}.dlq", queue.name)),
     }
-}
-
-fn store_of(queue: &QueueInner) -> Result<Store> {
-    queue
-        .store
-        .upgrade()
-        .map(|inner| Store { inner })
-        .ok_or_else(|| Error::InvalidArgument("the store was closed".into()))
 }
 
 /// Moves every dead-letter candidate of `group`.
@@ -63,7 +54,7 @@ pub(crate) fn move_one(
                     .filter(|(name, _)| !name.starts_with(reserved::PREFIX))
                     .cloned()
                     .collect();
-                let dlq = store_of(queue)?.queue(&dlq_name)?;
+                let dlq = queue.store()?.queue(&dlq_name)?;
                 let origin = [
                     (reserved::ORIGINAL_ID, offset.to_string()),
                     (reserved::ORIGINAL_QUEUE, queue.name.clone()),
@@ -94,7 +85,7 @@ pub(crate) fn requeue_all(queue: &Queue) -> Result<usize> {
     let Some(dlq_name) = dead_letter_queue_name(&queue.inner) else {
         return Ok(0);
     };
-    let store = store_of(&queue.inner)?;
+    let store = queue.inner.store()?;
     let dlq = store.queue(&dlq_name)?;
     let consumer = dlq.consumer("logq-requeue")?;
     let mut requeued = 0;

@@ -20,6 +20,7 @@
 //! ```
 
 use crate::options::DedupOptions;
+use logq_log::format::{le_u32, le_u64};
 use std::collections::{HashMap, VecDeque};
 
 /// Magic bytes of a dedup snapshot.
@@ -200,18 +201,6 @@ pub(crate) fn file_name(scan_offset: u64) -> String {
 pub(crate) fn parse_file_name(name: &str) -> Option<u64> {
     let digits = name.strip_prefix("dedup-")?.strip_suffix(".snap")?;
     (digits.len() == 20).then(|| digits.parse().ok()).flatten()
-}
-
-fn le_u32(bytes: &[u8], at: usize) -> u32 {
-    let mut raw = [0u8; 4];
-    raw.copy_from_slice(&bytes[at..at + 4]);
-    u32::from_le_bytes(raw)
-}
-
-fn le_u64(bytes: &[u8], at: usize) -> u64 {
-    let mut raw = [0u8; 8];
-    raw.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(raw)
 }
 
 #[cfg(test)]

@@ -102,6 +102,14 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
 }
 
 impl QueueInner {
+    /// The store this queue belongs to.
+    pub(crate) fn store(&self) -> Result<crate::Store> {
+        self.store
+            .upgrade()
+            .map(|inner| crate::Store { inner })
+            .ok_or_else(|| Error::InvalidArgument("the store was closed".into()))
+    }
+
     pub(crate) fn log_error(&self, source: logq_log::Error) -> Error {
         Error::Log {
             queue: self.name.clone(),

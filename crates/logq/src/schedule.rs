@@ -14,7 +14,6 @@
 use crate::error::{Error, Result};
 use crate::message::{reserved, Message, MessageId};
 use crate::queue::{Queue, QueueInner};
-use crate::Store;
 use logq_offsets::{MessageStatus, StartPosition};
 use std::collections::BTreeSet;
 
@@ -60,14 +59,6 @@ fn delayed_name(queue: &QueueInner) -> String {
     format!("{}.delayed", queue.name)
 }
 
-fn store_of(queue: &QueueInner) -> Result<Store> {
-    queue
-        .store
-        .upgrade()
-        .map(|inner| Store { inner })
-        .ok_or_else(|| Error::InvalidArgument("the store was closed".into()))
-}
-
 fn dedup_id(queue: &QueueInner, id: u64) -> String {
     format!("delayed:{}:{id}", queue.name)
 }
@@ -81,7 +72,7 @@ fn deliver_at_of(headers: &[(String, Vec<u8>)]) -> Option<u64> {
 /// Loads the schedule (creating the delayed queue when `create`); None when there is none.
 fn load(queue: &QueueInner, create: bool) -> Result<Option<Schedule>> {
     let name = delayed_name(queue);
-    let store = store_of(queue)?;
+    let store = queue.store()?;
     let exists =
         store.queue_names().contains(&name) || store.dir().join("queues").join(&name).is_dir();
     if !exists && !create {

@@ -14,21 +14,25 @@ pub mod segment_header;
 pub const FORMAT_VERSION: u16 = 1;
 
 /// Reads a little-endian `u16` at `at`; the caller checked the bounds.
-pub(crate) fn le_u16(bytes: &[u8], at: usize) -> u16 {
+pub fn le_u16(bytes: &[u8], at: usize) -> u16 {
     let mut raw = [0u8; 2];
     raw.copy_from_slice(&bytes[at..at + 2]);
     u16::from_le_bytes(raw)
 }
 
 /// Reads a little-endian `u32` at `at`; the caller checked the bounds.
-pub(crate) fn le_u32(bytes: &[u8], at: usize) -> u32 {
+///
+/// ```
+/// assert_eq!(logq_log::format::le_u32(&[0, 1, 0, 0, 0], 1), 1);
+/// ```
+pub fn le_u32(bytes: &[u8], at: usize) -> u32 {
     let mut raw = [0u8; 4];
     raw.copy_from_slice(&bytes[at..at + 4]);
     u32::from_le_bytes(raw)
 }
 
 /// Reads a little-endian `u64` at `at`; the caller checked the bounds.
-pub(crate) fn le_u64(bytes: &[u8], at: usize) -> u64 {
+pub fn le_u64(bytes: &[u8], at: usize) -> u64 {
     let mut raw = [0u8; 8];
     raw.copy_from_slice(&bytes[at..at + 8]);
     u64::from_le_bytes(raw)

@@ -15,6 +15,7 @@
 //! Written as `<name>.tmp`, fdatasynced, renamed over `<name>`, then the directory fsynced.
 
 use crate::Checkpoint;
+use logq_log::format::{le_u32, le_u64};
 
 /// Magic bytes of a checkpoint file.
 pub const CHECKPOINT_MAGIC: [u8; 8] = *b"LOGQCKPT";
@@ -144,16 +145,4 @@ impl CheckpointFile {
             groups,
         })
     }
-}
-
-fn le_u32(bytes: &[u8], at: usize) -> u32 {
-    let mut raw = [0u8; 4];
-    raw.copy_from_slice(&bytes[at..at + 4]);
-    u32::from_le_bytes(raw)
-}
-
-fn le_u64(bytes: &[u8], at: usize) -> u64 {
-    let mut raw = [0u8; 8];
-    raw.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(raw)
 }
