@@ -122,8 +122,7 @@ impl Log {
         let lock = if writable {
             fs.create_dir_all(dir)
                 .map_err(|e| Error::io(dir, "create directory", e))?;
-            let lock = fs
-                .try_lock_dir(dir)
+            let lock = crate::fs::lock_dir_with_grace(fs.as_ref(), dir)
                 .map_err(|e| Error::io(dir, "lock", e))?;
             Some(lock.ok_or_else(|| Error::Locked {
                 dir: dir.to_path_buf(),
@@ -250,6 +249,16 @@ impl Log {
     /// The offset the next record will get; readers see every offset below it.
     pub fn next_offset(&self) -> u64 {
         self.inner.visible_offset.load(Ordering::Acquire)
+    }
+
+    /// The offset the next append will get: every offset below it has been appended (but
+    /// may not be durable or visible yet; see [`Log::wait_durable`]).
+    pub fn appended_offset(&self) -> u64 {
+        self.inner
+            .writer
+            .lock()
+            .as_ref()
+            .map_or_else(|| self.next_offset(), |w| w.next_offset)
     }
 
     /// Every offset below this is on disk (fdatasynced). Zero for a read-only handle.

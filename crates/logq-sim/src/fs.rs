@@ -125,6 +125,11 @@ impl SimFs {
         self.shared.state.lock().faults_fired
     }
 
+    /// Injected faults that fired so far on operations of `kind`.
+    pub fn faults_fired_on(&self, kind: OpKind) -> u64 {
+        self.shared.state.lock().fired_by_kind[kind.index()]
+    }
+
     /// The bytes reads see now, if `path` names a file.
     pub fn live_bytes(&self, path: &Path) -> Option<Vec<u8>> {
         let state = self.shared.state.lock();

@@ -229,17 +229,23 @@ fn settle_write(
         WriteFate::Garbage => {
             // Garbage stays inside the bytes of the write: sectors shared with bytes that
             // were already durable keep those bytes (powersafe overwrite, as SQLite assumes).
-            // Unless `garbage_on_rewrite`, a piece that rewrites the very bytes the image
-            // already holds stays intact (a sector-atomic drive).
+            // Unless `garbage_on_rewrite`, bytes the write repeats (the image already holds
+            // them) stay intact and garbage lands only where new bytes were being written (a
+            // sector-atomic drive: the sector holds its old bytes or its new ones, so bytes
+            // that are the same in both survive).
             let mut at = 0;
             for piece in sector_pieces(offset, bytes.len()) {
                 let start = to_usize(offset) + at;
-                let same = image.get(start..start + piece) == Some(&bytes[at..at + piece]);
-                if garbage_on_rewrite || !same {
-                    let mut noise = vec![0u8; piece];
-                    rng.fill(&mut noise);
-                    write_into(image, offset + to_u64(at), &noise);
+                let mut noise = vec![0u8; piece];
+                rng.fill(&mut noise);
+                if !garbage_on_rewrite {
+                    for (i, byte) in noise.iter_mut().enumerate() {
+                        if image.get(start + i) == Some(&bytes[at + i]) {
+                            *byte = bytes[at + i];
+                        }
+                    }
                 }
+                write_into(image, offset + to_u64(at), &noise);
                 at += piece;
             }
         }
@@ -306,6 +312,35 @@ mod tests {
         );
         assert_eq!(&fresh[..512], &durable[..512]);
         assert_ne!(&fresh[512..], &durable[512..]);
+    }
+
+    #[test]
+    fn lenient_garbage_spares_repeated_bytes_of_a_partly_new_sector() {
+        // A rewrite of durable bytes 0..100 together with new bytes 100..200 in one sector.
+        let durable = vec![5u8; 100];
+        let mut bytes = durable.clone();
+        bytes.extend_from_slice(&[6u8; 100]);
+        let mut image = durable.clone();
+        settle_write(
+            &mut image,
+            0,
+            &bytes,
+            WriteFate::Garbage,
+            false,
+            &mut SimRng::new(3),
+        );
+        assert_eq!(&image[..100], &durable[..]);
+        assert_ne!(&image[100..200], &bytes[100..200]);
+        let mut strict = durable.clone();
+        settle_write(
+            &mut strict,
+            0,
+            &bytes,
+            WriteFate::Garbage,
+            true,
+            &mut SimRng::new(3),
+        );
+        assert_ne!(&strict[..100], &durable[..]);
     }
 
     #[test]

@@ -10,7 +10,10 @@
 //!
 //! [`explore`] drives the real [`logq_log::Log`] over it: it runs workloads, crashes them at
 //! every operation (and at random ones, with random faults), recovers, and checks the
-//! invariants of ENGINEERING.md §2 against a model of what was acknowledged.
+//! invariants of ENGINEERING.md §2 against a model of what was acknowledged. [`groups`] and
+//! [`queue`] do the same for the consumer-group store (`logq_offsets::OffsetStore`) and the
+//! queue API (`logq::Store`) through the crash-point driver of [`scenario`]; [`fuzz`] holds
+//! the bodies of the cargo-fuzz targets in `fuzz/`, so `cargo test` replays their corpus.
 //!
 //! Invariants of the simulation:
 //! 1. Everything is a pure function of the seeds given (a multi-threaded workload adds only
@@ -27,9 +30,13 @@ pub mod explore;
 pub mod fault;
 mod file;
 mod fs;
+pub mod fuzz;
+pub mod groups;
 mod image;
 mod namespace;
+pub mod queue;
 pub mod rng;
+pub mod scenario;
 mod state;
 
 pub use error::SimError;

@@ -40,6 +40,8 @@ pub(crate) struct State {
     pub halted: bool,
     pub faults: FaultPlan,
     pub faults_fired: u64,
+    /// Injected faults that fired, per [`OpKind::index`].
+    pub fired_by_kind: [u64; 7],
     pub kind_counts: [u64; 7],
     /// Drives the choices of failed writes (which prefix survives).
     pub rng: SimRng,
@@ -63,6 +65,7 @@ impl State {
             halted: false,
             faults: FaultPlan::new(),
             faults_fired: 0,
+            fired_by_kind: [0; 7],
             kind_counts: [0; 7],
             rng: SimRng::new(seed),
             garbage_on_rewrite: false,
@@ -92,6 +95,7 @@ impl State {
         let fault = self.faults.fault_for(kind, *count);
         if fault.is_some() {
             self.faults_fired += 1;
+            self.fired_by_kind[kind.index()] += 1;
         }
         Ok(fault)
     }

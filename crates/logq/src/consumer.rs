@@ -117,6 +117,32 @@ impl Consumer {
         }
     }
 
+    /// Acknowledges many deliveries of this consumer's group with one durable wait (one
+    /// fdatasync for all of them under `Always`).
+    pub fn ack_all(&self, deliveries: Vec<Delivery>) -> Result<()> {
+        let queue = &self.queue;
+        if let Some(stranger) = deliveries.iter().find(|d| !d.belongs_to(self)) {
+            return Err(Error::InvalidArgument(format!(
+                "delivery {} is not from queue {:?}, group {:?}",
+                stranger.id(),
+                queue.name,
+                self.group
+            )));
+        }
+        let (offsets, sent_ms): (Vec<u64>, Vec<u64>) =
+            deliveries.into_iter().map(Delivery::settle).unzip();
+        queue
+            .groups
+            .ack_many(&self.group, &offsets)
+            .map_err(|e| queue.groups_error(e))?;
+        let now = now_ms();
+        for sent in sent_ms {
+            queue.recorder.record_ack(&self.group, now, sent);
+        }
+        queue.notify.notify();
+        Ok(())
+    }
+
     /// Leases a message if one is deliverable now; never waits.
     pub fn try_receive(&self) -> Result<Option<Delivery>> {
         self.receive(Duration::ZERO)

@@ -133,6 +133,18 @@ impl Delivery {
         self.settled = true;
     }
 
+    /// True when this delivery came from `consumer`'s queue and group.
+    pub(crate) fn belongs_to(&self, consumer: &Consumer) -> bool {
+        std::sync::Arc::ptr_eq(&self.consumer.queue, &consumer.queue)
+            && self.consumer.group == consumer.group
+    }
+
+    /// Marks this delivery decided (for a batch ack); returns its offset and send time.
+    pub(crate) fn settle(mut self) -> (u64, u64) {
+        self.settled = true;
+        (self.message.id.0, self.message.timestamp_ms)
+    }
+
     fn after_ack(&self) {
         let queue = &self.consumer.queue;
         queue

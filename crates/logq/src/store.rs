@@ -71,8 +71,7 @@ impl Store {
         file_system
             .create_dir_all(&queues_dir)
             .map_err(|e| io(&queues_dir, "create directory", e))?;
-        let lock = file_system
-            .try_lock_dir(dir)
+        let lock = logq_log::fs::lock_dir_with_grace(file_system.as_ref(), dir)
             .map_err(|e| io(dir, "lock", e))?
             .ok_or_else(|| Error::Locked {
                 dir: dir.to_path_buf(),

@@ -488,3 +488,40 @@ fn leases_of_a_dead_process_are_released_when_the_store_reopens() {
         "redelivered at once, attempt kept"
     );
 }
+
+#[test]
+fn batch_acks_stick_across_a_crash_and_refuse_foreign_deliveries() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), QueueOptions::default());
+    let orders = store.queue("orders").unwrap();
+    let payments = orders.consumer("payments").unwrap();
+    let inventory = orders.consumer("inventory").unwrap();
+    for i in 0..10u8 {
+        orders.send(Message::new(vec![i])).unwrap();
+    }
+    let batch: Vec<_> = (0..6)
+        .map(|_| payments.try_receive().unwrap().unwrap())
+        .collect();
+    let foreign = inventory.try_receive().unwrap().unwrap();
+    assert!(matches!(
+        payments.ack_all(vec![foreign]),
+        Err(Error::InvalidArgument(_))
+    ));
+    payments.ack_all(batch).unwrap();
+    drop((store, orders, payments, inventory));
+    let store = open(dir.path(), QueueOptions::default());
+    let orders = store.queue("orders").unwrap();
+    for i in 0..6 {
+        assert!(matches!(
+            orders.status(MessageId(i), "payments").unwrap(),
+            Status::Acked { .. }
+        ));
+    }
+    let next = orders
+        .consumer("payments")
+        .unwrap()
+        .try_receive()
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.id(), MessageId(6));
+}

@@ -118,6 +118,27 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
 static POISONED_DIRS: parking_lot::Mutex<std::collections::BTreeSet<PathBuf>> =
     parking_lot::Mutex::new(std::collections::BTreeSet::new());
 
+/// Takes the writer lock of `dir`, retrying for up to 200 ms before reporting it held.
+///
+/// A lock released by `close` or drop can stay held for a moment: a child process forked by
+/// another thread shares the lock's open file until it execs. A second writer still gets
+/// `Ok(None)` after the short wait.
+pub fn lock_dir_with_grace(
+    fs: &dyn FileSystem,
+    dir: &Path,
+) -> io::Result<Option<Box<dyn DirLock>>> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(200);
+    loop {
+        if let Some(lock) = fs.try_lock_dir(dir)? {
+            return Ok(Some(lock));
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// The path of the lock file inside a log directory.
 pub fn lock_file_path(dir: &Path) -> PathBuf {
     dir.join(crate::format::names::LOCK_FILE_NAME)

@@ -253,6 +253,37 @@ impl OffsetStore {
         })
     }
 
+    /// Acknowledges every offset in `offsets` with one durable wait (their records share one
+    /// group commit); returns how many were newly acknowledged. Stops at the first offset
+    /// that cannot be acknowledged, after journalling the ones before it.
+    pub fn ack_many(&self, group: &str, offsets: &[u64]) -> StoreResult<usize> {
+        let mut newly = 0;
+        let mut end = None;
+        let result = (|| {
+            let mut state = self.lock_writable()?;
+            for &offset in offsets {
+                let (id, group_state) = group_mut(&mut state.groups, group)?;
+                if group_state
+                    .ack(offset)
+                    .map_err(|source| group_error(group, source))?
+                {
+                    let event = GroupEvent::Acked {
+                        group: id,
+                        offset,
+                        outcome: None,
+                    };
+                    end = Some(self.journal_event(&mut state, &event)?);
+                    newly += 1;
+                }
+            }
+            Ok::<(), StoreError>(())
+        })();
+        if let Some(end) = end {
+            self.finish_decision(end)?;
+        }
+        result.map(|()| newly)
+    }
+
     /// Acknowledges `offset` and stores `outcome` in the same durable journal record (one
     /// fdatasync for both); `Ok(false)` if it was already acknowledged (the outcome is then
     /// not stored).
@@ -405,16 +436,25 @@ impl OffsetStore {
     }
 
     /// The status of `offset` in `group`, with the outcome bytes read from the journal.
+    ///
+    /// Under `Durability::Always` it reports only durable decisions: it waits until every
+    /// journal record applied before the read is durable (a shared group commit, no extra
+    /// fdatasync when none is pending), and fails if that record can no longer become
+    /// durable (after an I/O error) — a producer never sees an ack a power cut takes back.
     pub fn status(&self, group: &str, offset: u64) -> StoreResult<MessageStatus> {
-        let status = {
+        let (status, applied_end) = {
             let state = self.inner.state.lock();
             let id = state.groups.id(group).ok_or_else(|| unknown(group))?;
-            state
+            let status = state
                 .groups
                 .get_by_id(id)
                 .map(|g| g.status(offset))
-                .ok_or_else(|| unknown(group))?
+                .ok_or_else(|| unknown(group))?;
+            (status, self.inner.journal.appended_offset())
         };
+        if self.inner.writable && self.inner.options.durability == Durability::Always {
+            self.inner.journal.wait_durable(applied_end)?;
+        }
         Ok(match status {
             Status::Pending { attempts } => MessageStatus::Pending { attempts },
             Status::InFlight {

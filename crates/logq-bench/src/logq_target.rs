@@ -1,0 +1,248 @@
+//! logq as a [`Target`], through the queue API users embed (`logq::Store`).
+//!
+//! Producers `send` under [`Durability::Always`] (concurrent senders share one fdatasync).
+//! The consumer is a member of one consumer group: it receives with leases and acknowledges
+//! the messages of each poll with one durable batch ack (`Consumer::ack_all`). The restart
+//! scenario kills a child process that holds the log open and measures a fresh process
+//! opening and recovering it.
+
+use crate::target::{Consumer, Mode, Producer, Target};
+use crate::Result;
+use logq_log::{Durability, Log, LogOptions, Record};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The label of logq rows.
+pub const LOGQ_NAME: &str = "logq";
+
+/// logq under test: a data log and an ack journal in a fresh directory per run.
+#[derive(Debug)]
+pub struct LogqTarget {
+    root: PathBuf,
+    self_exe: Option<PathBuf>,
+    state: Mutex<Option<(logq::Store, logq::Queue)>>,
+}
+
+impl LogqTarget {
+    /// A target keeping its data under `root`; `self_exe` is this harness's binary, run as
+    /// the child killed in the restart scenario.
+    pub fn new(root: PathBuf, self_exe: Option<PathBuf>) -> LogqTarget {
+        LogqTarget {
+            root,
+            self_exe,
+            state: Mutex::new(None),
+        }
+    }
+
+    fn queue(&self) -> Result<(logq::Store, logq::Queue)> {
+        self.state
+            .lock()
+            .map_err(|_| "logq target lock poisoned")?
+            .clone()
+            .ok_or_else(|| "logq target used before reset".into())
+    }
+}
+
+fn options(durability: Durability) -> LogOptions {
+    LogOptions::default().durability(durability)
+}
+
+impl Target for LogqTarget {
+    fn name(&self) -> String {
+        LOGQ_NAME.to_owned()
+    }
+
+    fn durability(&self) -> String {
+        "`Durability::Always`: send returns after fdatasync, concurrent sends share one \
+         (group commit); acks journalled and fdatasynced before they return (a poll's acks \
+         share one fdatasync, `Consumer::ack_all`)"
+            .to_owned()
+    }
+
+    fn buffered_mode(&self) -> Option<String> {
+        Some("`Durability::Never` (write to the OS per send, no fdatasync)".to_owned())
+    }
+
+    fn reset(&self, mode: Mode) -> Result<()> {
+        let mut state = self.state.lock().map_err(|_| "logq target lock poisoned")?;
+        *state = None; // closes the previous logs (the last clones drop with it)
+        if self.root.exists() {
+            std::fs::remove_dir_all(&self.root)?;
+        }
+        std::fs::create_dir_all(&self.root)?;
+        let durability = match mode {
+            Mode::Durable => Durability::Always,
+            Mode::Buffered => Durability::Never,
+        };
+        let options = logq::Options {
+            queue: logq::QueueOptions::default().durability(durability),
+        };
+        let store = logq::Store::open(self.root.join("store"), options)?;
+        let queue = store.queue("bench")?;
+        *state = Some((store, queue));
+        Ok(())
+    }
+
+    fn producer(&self) -> Result<Box<dyn Producer>> {
+        let (_, queue) = self.queue()?;
+        Ok(Box::new(LogqProducer { queue }))
+    }
+
+    fn consumer(&self) -> Result<Box<dyn Consumer>> {
+        let (_, queue) = self.queue()?;
+        let consumer = queue.consumer("bench")?;
+        Ok(Box::new(LogqConsumer { consumer }))
+    }
+
+    fn restart_unsupported(&self) -> Option<String> {
+        self.self_exe
+            .is_none()
+            .then(|| "no harness binary to run as the killed child".to_owned())
+    }
+
+    fn restart_after_kill(&self, backlog_bytes: u64) -> Result<Duration> {
+        let exe = self
+            .self_exe
+            .as_ref()
+            .ok_or("no harness binary to run as the killed child")?;
+        *self.state.lock().map_err(|_| "logq target lock poisoned")? = None;
+        if self.root.exists() {
+            std::fs::remove_dir_all(&self.root)?;
+        }
+        let dir = self.root.join("restart");
+        fill_backlog(&dir, backlog_bytes)?;
+        // A child that opens the backlog and keeps appending durably until SIGKILL.
+        let mut writer = spawn_child(exe, &dir, "write")?;
+        std::thread::sleep(Duration::from_millis(300));
+        writer.0.kill()?; // SIGKILL on Unix
+        writer.0.wait()?;
+        // A fresh child: recovery, then the first and the last record read back.
+        let start = Instant::now();
+        let mut reader = spawn_child(exe, &dir, "open")?;
+        let elapsed = start.elapsed();
+        reader.0.wait()?;
+        std::fs::remove_dir_all(&self.root)?;
+        Ok(elapsed)
+    }
+
+    fn client(&self) -> String {
+        "in process (`logq::Store`)".to_owned()
+    }
+}
+
+/// Writes about `bytes` of 256 B records into a new log in `dir` (buffered, synced once).
+fn fill_backlog(dir: &Path, bytes: u64) -> Result<()> {
+    let log = Log::open(dir, options(Durability::Never))?;
+    let batch_len: u64 = 1_000;
+    let record_bytes = u64::try_from(crate::PAYLOAD_BYTES)?;
+    let batches = bytes.div_ceil(record_bytes * batch_len).max(1);
+    let payloads: Vec<Vec<u8>> = (0..batch_len).map(crate::payload).collect();
+    let records: Vec<Record<'_>> = payloads.iter().map(|p| Record::new(p)).collect();
+    for _ in 0..batches {
+        log.append(&records)?;
+    }
+    log.close()?;
+    Ok(())
+}
+
+/// A child running [`restart_child`]; returned once it printed `ready`.
+struct Child(std::process::Child);
+
+fn spawn_child(exe: &Path, dir: &Path, phase: &str) -> Result<Child> {
+    let mut child = Command::new(exe)
+        .arg("restart-child")
+        .arg("--dir")
+        .arg(dir)
+        .arg("--phase")
+        .arg(phase)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("child without stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    if !line.starts_with("ready") {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(format!("restart child ({phase}) failed before ready: {line:?}").into());
+    }
+    Ok(Child(child))
+}
+
+/// The body of the child process of the restart scenario (`logq-bench restart-child`).
+///
+/// `write`: open the log, print `ready`, append durably until killed. `open`: open the log
+/// (recovering it), read its first and last record, print `ready <records>` and exit.
+pub fn restart_child(dir: &Path, phase: &str) -> Result<()> {
+    let log = Log::open(dir, options(Durability::Always))?;
+    match phase {
+        "write" => {
+            println!("ready");
+            std::io::stdout().flush()?;
+            let payload = crate::payload(0);
+            loop {
+                log.append(&[Record::new(&payload)])?;
+            }
+        }
+        "open" => {
+            let first = log.read(log.first_offset())?;
+            let last = log.read(log.next_offset().saturating_sub(1))?;
+            if first.payload.len() != crate::PAYLOAD_BYTES
+                || last.payload.len() != crate::PAYLOAD_BYTES
+            {
+                return Err("backlog records read back with the wrong size".into());
+            }
+            println!("ready {}", log.next_offset());
+            std::io::stdout().flush()?;
+            Ok(())
+        }
+        other => Err(format!("unknown restart-child phase {other:?}").into()),
+    }
+}
+
+/// Sends one message per send.
+struct LogqProducer {
+    queue: logq::Queue,
+}
+
+impl Producer for LogqProducer {
+    fn send(&mut self, payload: &[u8]) -> Result<()> {
+        self.queue.send(logq::Message::new(payload.to_vec()))?;
+        Ok(())
+    }
+
+    fn send_batch(&mut self, payloads: &[Vec<u8>]) -> Result<()> {
+        let messages: Vec<logq::Message> = payloads
+            .iter()
+            .map(|p| logq::Message::new(p.clone()))
+            .collect();
+        self.queue.send_batch(&messages)?;
+        Ok(())
+    }
+}
+
+/// Receives with leases and acknowledges each poll's messages with one durable batch ack.
+struct LogqConsumer {
+    consumer: logq::Consumer,
+}
+
+impl Consumer for LogqConsumer {
+    fn poll(&mut self, max: usize, timeout: Duration) -> Result<Vec<Vec<u8>>> {
+        let Some(first) = self.consumer.receive(timeout)? else {
+            return Ok(Vec::new());
+        };
+        let mut deliveries = vec![first];
+        while deliveries.len() < max {
+            match self.consumer.try_receive()? {
+                Some(delivery) => deliveries.push(delivery),
+                None => break,
+            }
+        }
+        let payloads = deliveries.iter().map(|d| d.payload().to_vec()).collect();
+        self.consumer.ack_all(deliveries)?;
+        Ok(payloads)
+    }
+}

@@ -1,0 +1,70 @@
+//! What a queue under test offers the scenarios.
+//!
+//! A [`Target`] is one queue (logq, or a peer) already started. Scenarios ask it for
+//! [`Producer`]s (one per thread: network clients hold one connection each) and
+//! [`Consumer`]s, after a [`Target::reset`] that empties the queue and picks the mode.
+
+use crate::Result;
+use std::time::Duration;
+
+/// Whether sends wait for the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The strongest durability the target offers: a send returns after fsync.
+    Durable,
+    /// The target's non-durable mode: a send returns once the target has accepted it.
+    Buffered,
+}
+
+/// One queue under test.
+pub trait Target: Send + Sync {
+    /// The row label in the tables, e.g. `redis 7.0.15 streams`.
+    fn name(&self) -> String;
+    /// How it is configured for durability, for the report.
+    fn durability(&self) -> String;
+    /// Why the durable scenarios do not apply (`None` when they do).
+    fn durable_unsupported(&self) -> Option<String> {
+        None
+    }
+    /// The buffered mode, described for the report, or `None` when the target has none.
+    fn buffered_mode(&self) -> Option<String>;
+    /// Empties the queue and switches to `mode` for the producers and consumers made next.
+    fn reset(&self, mode: Mode) -> Result<()>;
+    /// A new producer (its own connection, for network peers).
+    fn producer(&self) -> Result<Box<dyn Producer>>;
+    /// A new consumer of the queue.
+    fn consumer(&self) -> Result<Box<dyn Consumer>>;
+    /// Why the restart scenario does not apply (`None` when it does).
+    fn restart_unsupported(&self) -> Option<String> {
+        Some("kill -9 and restart not implemented for this target in the harness".into())
+    }
+    /// Measures the restart time after `kill -9` with about `backlog_bytes` queued; `Err`
+    /// with a reason when the target cannot be restarted by this harness.
+    fn restart_after_kill(&self, backlog_bytes: u64) -> Result<Duration> {
+        let _ = backlog_bytes;
+        Err("restart after kill -9 is not implemented for this target".into())
+    }
+    /// A short note on the client, shown once in the report.
+    fn client(&self) -> String;
+}
+
+/// Sends messages into a [`Target`].
+pub trait Producer: Send {
+    /// Sends one message; returns when it is durable (in [`Mode::Durable`]) or accepted.
+    fn send(&mut self, payload: &[u8]) -> Result<()>;
+    /// Sends many messages at once (to fill a backlog); durable as one unit at least.
+    fn send_batch(&mut self, payloads: &[Vec<u8>]) -> Result<()> {
+        for p in payloads {
+            self.send(p)?;
+        }
+        Ok(())
+    }
+}
+
+/// Receives messages from a [`Target`] and acknowledges them.
+pub trait Consumer: Send {
+    /// Receives up to `max` messages, waiting at most `timeout` for the first, and
+    /// acknowledges all of them durably (one acknowledgement for the group) before
+    /// returning them. An empty vector means nothing arrived in time.
+    fn poll(&mut self, max: usize, timeout: Duration) -> Result<Vec<Vec<u8>>>;
+}
