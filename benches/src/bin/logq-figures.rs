@@ -56,52 +56,40 @@ fn journal(records: u64) {
 }
 
 fn memory(acks: u64) {
-    let mut group = logq_offsets::GroupState::new(
-        GroupConfig {
-            lease_ms: 1,
-            max_deliveries: 5,
-            max_in_flight: u32::MAX,
-        },
-        0,
-    )
-    .expect("group");
-    // A deterministic random permutation of 0..acks (multiplicative hashing on a prime).
-    let prime = 1_000_003u64;
+    let config = GroupConfig {
+        lease_ms: 1,
+        max_deliveries: 5,
+        max_in_flight: u32::MAX,
+    };
+    // A random permutation of 0..acks (Fisher-Yates with a fixed-seed xorshift).
+    let mut order: Vec<u64> = (0..acks).collect();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for i in (1..order.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let j = usize::try_from(state % u64::try_from(i + 1).unwrap_or(1)).unwrap_or(0);
+        order.swap(i, j);
+    }
     let before = resident_bytes();
-    let mut acked = 0u64;
-    let mut x = 1u64;
-    while acked < acks {
-        x = (x * 7919) % prime;
-        if x <= acks {
-            let _ = group.ack_through(0);
-            let _ = group.ack(x - 1);
-            acked += 1;
-        }
+    let mut group = logq_offsets::GroupState::new(config, 0).expect("group");
+    let half = order.len() / 2;
+    for offset in &order[..half] {
+        let _ = group.ack(*offset);
+    }
+    let middle = resident_bytes();
+    let middle_gaps = group.stats(0).gaps;
+    for offset in &order[half..] {
+        let _ = group.ack(*offset);
     }
     let after = resident_bytes();
-    let stats = group.stats(0);
+    let mib = |bytes: u64| bytes as f64 / 1_048_576.0;
     println!(
-        "memory: group with {acks} offsets acked in random order: {} gaps left, resident +{:.1} MiB",
-        stats.gaps,
-        (after.saturating_sub(before)) as f64 / 1_048_576.0
-    );
-    let before = resident_bytes();
-    let mut sparse = logq_offsets::GroupState::new(
-        GroupConfig {
-            lease_ms: 1,
-            max_deliveries: 5,
-            max_in_flight: u32::MAX,
-        },
-        0,
-    )
-    .expect("group");
-    for i in 0..acks {
-        let _ = sparse.ack(i * 2);
-    }
-    let after = resident_bytes();
-    println!(
-        "memory: worst case, every other offset acked ({acks} gaps): resident +{:.1} MiB",
-        (after.saturating_sub(before)) as f64 / 1_048_576.0
+        "memory: {acks} offsets acked in random order: half way {middle_gaps} gaps, resident +{:.1} MiB; all acked: {} gaps, floor {}, resident +{:.1} MiB (freed memory may stay resident)",
+        mib(middle.saturating_sub(before)),
+        group.stats(0).gaps,
+        group.min_unacked_offset(),
+        mib(after.saturating_sub(before))
     );
 }
 
