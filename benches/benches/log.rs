@@ -67,6 +67,16 @@ fn buffered_appends(c: &mut Criterion) {
             appends(&log, 1, iterations)
         });
     });
+    group.bench_function("1_appender_write_buffer_64KiB", |b| {
+        b.iter_custom(|iterations| {
+            let dir = logq_benches::bench_dir();
+            let options = LogOptions::default()
+                .durability(Durability::Never)
+                .write_buffer_bytes(64 * 1024);
+            let log = Log::open(dir.path(), options).expect("open");
+            appends(&log, 1, iterations)
+        });
+    });
     group.bench_function("1_appender_batches_of_100", |b| {
         b.iter_custom(|iterations| {
             let dir = logq_benches::bench_dir();

@@ -128,6 +128,7 @@ impl BatchIter {
         if self.next >= self.inner.visible_offset() {
             return Ok(None);
         }
+        self.inner.write_buffered(self.next)?;
         let found = match self.next_in_segment()? {
             Some(found) => found,
             None => {

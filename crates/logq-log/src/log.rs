@@ -60,8 +60,10 @@ pub(crate) struct Inner {
     pub segments: RwLock<Vec<Arc<Segment>>>,
     writer: Mutex<Option<WriterState>>,
     commit: Option<GroupCommit>,
-    /// Readers see offsets below this (durable under `Always`, written otherwise).
+    /// Readers see offsets below this (durable under `Always`, appended otherwise).
     visible_offset: AtomicU64,
+    /// Every offset below this is written to the file (not in the write buffer).
+    written_offset: AtomicU64,
     closed: AtomicBool,
     report: RecoveryReport,
     flusher_signal: Arc<FlusherSignal>,
@@ -208,6 +210,7 @@ impl Log {
             writer: Mutex::new(writer),
             commit,
             visible_offset: AtomicU64::new(visible),
+            written_offset: AtomicU64::new(visible),
             closed: AtomicBool::new(false),
             report,
             flusher_signal: Arc::new(FlusherSignal::default()),
@@ -319,7 +322,14 @@ impl Log {
             inner.segments.write().push(Arc::clone(segment));
         }
         if inner.options.durability != Durability::Always {
-            state.flush(&env, false)?;
+            if state.pending_len()
+                >= crate::format::to_usize(u64::from(inner.options.write_buffer_bytes)).unwrap_or(0)
+            {
+                state.flush(&env, false)?;
+                inner
+                    .written_offset
+                    .store(sealed.end_offset, Ordering::Release);
+            }
             inner
                 .visible_offset
                 .store(sealed.end_offset, Ordering::Release);
@@ -330,17 +340,7 @@ impl Log {
     /// Writes every queued batch to the operating system (`write`, no fdatasync): from then
     /// on it survives a crash of this process, though not a power cut.
     pub fn flush(&self) -> Result<()> {
-        let inner = &self.inner;
-        let Some(commit) = inner.commit.as_ref() else {
-            return Ok(());
-        };
-        let env = inner.writer_env(commit);
-        let mut guard = inner.writer.lock();
-        guard
-            .as_mut()
-            .ok_or(Error::Closed)?
-            .flush(&env, false)
-            .map(|_| ())
+        self.inner.flush_all()
     }
 
     /// Returns once every offset below `offset` is durable, leading a group commit if none
@@ -483,7 +483,35 @@ impl Log {
 
 impl Inner {
     /// The batch holding `offset`, which must be visible.
+    /// Writes the buffered appends if `offset` is among them (only when the write buffer of
+    /// `Interval`/`Never` is on; otherwise every visible record is already written).
+    pub(crate) fn write_buffered(&self, offset: u64) -> Result<()> {
+        let buffering =
+            self.options.write_buffer_bytes > 0 && self.options.durability != Durability::Always;
+        if !buffering || offset < self.written_offset.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.flush_all()
+    }
+
+    /// Writes every sealed batch still in the process to the file.
+    fn flush_all(&self) -> Result<()> {
+        let Some(commit) = self.commit.as_ref() else {
+            return Ok(());
+        };
+        let env = self.writer_env(commit);
+        let mut guard = self.writer.lock();
+        let Some(state) = guard.as_mut() else {
+            return Ok(());
+        };
+        let flushed = state.flush(&env, false)?;
+        self.written_offset
+            .fetch_max(flushed.written_offset, Ordering::AcqRel);
+        Ok(())
+    }
+
     pub(crate) fn find(&self, offset: u64) -> Result<(Arc<Segment>, FoundBatch)> {
+        self.write_buffered(offset)?;
         let next = self.visible_offset.load(Ordering::Acquire);
         let (segment, sealed_end) = {
             let segments = self.segments.read();

@@ -58,6 +58,12 @@ pub struct LogOptions {
     pub batch_bytes_max: u32,
     /// What open does with damage in the tail segment.
     pub recovery_mode: RecoveryMode,
+    /// Under `Interval` and `Never` only: appends are gathered in the process up to this many
+    /// bytes and written with one `write` (default 0: every append is written at once).
+    /// Readers, `flush`, `sync`, rolls and close write the buffer first. A process crash can
+    /// lose up to this many bytes of appends that returned (a power cut can lose more under
+    /// these policies anyway). Ignored under `Always`.
+    pub write_buffer_bytes: u32,
     /// The active segment is extended with zeros this many bytes ahead of its data (default
     /// 1 MiB; 0 turns it off), so that most fdatasyncs flush data only, not the file size.
     pub preallocate_bytes: u64,
@@ -74,6 +80,7 @@ impl Default for LogOptions {
             batch_bytes_max: 16 * 1024 * 1024,
             recovery_mode: RecoveryMode::Strict,
             preallocate_bytes: 1024 * 1024,
+            write_buffer_bytes: 0,
             file_system: Arc::new(RealFs),
         }
     }
@@ -113,6 +120,12 @@ impl LogOptions {
     /// Sets how far ahead of its data the active segment is extended with zeros.
     pub fn preallocate_bytes(mut self, bytes: u64) -> Self {
         self.preallocate_bytes = bytes;
+        self
+    }
+
+    /// Sets the in-process write buffer of `Interval` and `Never` logs.
+    pub fn write_buffer_bytes(mut self, bytes: u32) -> Self {
+        self.write_buffer_bytes = bytes;
         self
     }
 

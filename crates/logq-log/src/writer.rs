@@ -98,6 +98,11 @@ impl WriterState {
         })
     }
 
+    /// Bytes of sealed batches not yet written.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Writes every pending batch with one write and publishes it to readers. With
     /// `for_fsync` the caller fdatasyncs the returned file next; that fdatasync is announced
     /// to the group commit here, under the writer lock (`GroupCommit::exclusive_fsync_slot`).
@@ -146,7 +151,8 @@ impl WriterState {
 
     /// Adds an index entry when the batch starts far enough past the last indexed one.
     fn index_batch(&mut self, options: &LogOptions, offset: u64, position: u64) {
-        let first = self.active.index.read().entries.is_empty();
+        // `last_indexed_position` is 0 until the segment's first entry (positions are >= 32).
+        let first = self.last_indexed_position == 0;
         if !first && position - self.last_indexed_position < u64::from(options.index_interval_bytes)
         {
             return;

@@ -230,3 +230,42 @@ fn log_is_send_sync_and_shared() {
     let log = Arc::new(Log::open(dir.path(), LogOptions::default()).unwrap());
     assert_send_sync(&log);
 }
+
+#[test]
+fn write_buffer_reads_its_own_appends_and_keeps_a_dense_prefix_on_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = small_segments()
+        .durability(Durability::Never)
+        .write_buffer_bytes(16 * 1024);
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    for i in 0..400u64 {
+        let p = payload(i);
+        assert_eq!(log.append(&[Record::new(&p)]).unwrap(), i..i + 1);
+        assert_eq!(
+            log.read(i).unwrap().payload,
+            p,
+            "a buffered append is readable at once"
+        );
+    }
+    let count: usize = log
+        .batches_from(0)
+        .map(|b| b.unwrap().records().count())
+        .sum();
+    assert_eq!(count, 400);
+    for i in 400..450u64 {
+        log.append(&[Record::new(&payload(i))]).unwrap();
+    }
+    drop(log); // a process crash: what was still buffered is lost, nothing else
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    let next = log.next_offset();
+    assert!((400..=450).contains(&next), "next {next}");
+    for i in 0..next {
+        assert_eq!(log.read(i).unwrap().payload, payload(i));
+    }
+    for i in next..next + 20 {
+        log.append(&[Record::new(&payload(i))]).unwrap();
+    }
+    log.close().unwrap();
+    let log = Log::open(dir.path(), options).unwrap();
+    assert_eq!(log.next_offset(), next + 20, "close writes the buffer");
+}

@@ -64,12 +64,10 @@ impl EncodedBatch {
         let first_ms = records.iter().map(stamp).min().unwrap_or(now_ms);
         let max_ms = records.iter().map(stamp).max().unwrap_or(now_ms);
         let mut total = BATCH_HEADER_LEN;
-        let mut lens = Vec::with_capacity(records.len());
         for (index, record) in records.iter().enumerate() {
             let len = record.encoded_len().ok_or_else(|| {
                 Error::InvalidArgument(format!("record {index} has a field too long to encode"))
             })?;
-            lens.push(len);
             total = total.saturating_add(len);
         }
         let limit = max_batch_bytes.min(BATCH_BYTES_LIMIT);
@@ -88,10 +86,12 @@ impl EncodedBatch {
         bytes.extend_from_slice(&[0u8; 4]); // attributes, reserved.
         bytes.extend_from_slice(&first_ms.to_le_bytes());
         bytes.extend_from_slice(&max_ms.to_le_bytes());
-        for (record, len) in records.iter().zip(lens) {
+        for record in records {
             let delta = u32::try_from(stamp(record) - first_ms).map_err(|_| {
                 Error::InvalidArgument("timestamps in one batch span more than 49 days".into())
             })?;
+            // Checked in the first pass; recomputing is cheaper than a vector of lengths.
+            let len = record.encoded_len().unwrap_or(0);
             record.encode_into(&mut bytes, delta, len);
         }
         debug_assert_eq!(bytes.len(), total);
