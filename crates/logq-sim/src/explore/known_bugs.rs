@@ -2,8 +2,8 @@
 //! the explorer no longer tolerates them (`ExploreConfig::tolerate_known_bugs` is false by
 //! default), so a regression fails the exploration with its name.
 //!
-//! Every entry has a failing reproduction in `tests/known_bugs.rs` (ignored by default, run
-//! with `--ignored`); when the bug is fixed, its entry here and the `#[ignore]` go away.
+//! Every entry has a regression test in `tests/known_bugs.rs` (run by default) that
+//! reproduces its exact scenario and passes since the fix.
 //! Invariant: a signature matches only the exact situation the bug describes, never a
 //! broader class of failures.
 
