@@ -99,7 +99,7 @@ fn send(
     let ids = queue.send_batch(batch).map_err(|e| {
         CliError::Invalid(format!(
             "input lines {first_line}..={}: {e}",
-            first_line + batch.len() as u64 - 1
+            first_line + u64::try_from(batch.len()).unwrap_or(u64::MAX) - 1
         ))
     })?;
     let mut seen: HashSet<MessageId> = HashSet::with_capacity(ids.len());

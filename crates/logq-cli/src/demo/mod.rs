@@ -130,8 +130,8 @@ fn check_previous(queue: &Queue, dir: &WitnessDir, previous: RunState) -> Result
         present == sent.len(),
         format!(
             "run {run}: {} orders recorded after their send returned; {} of them in `{QUEUE}` at their id",
-            thousands(sent.len() as u64),
-            thousands(present as u64)
+            thousands(u64::try_from(sent.len()).unwrap_or(u64::MAX)),
+            thousands(u64::try_from(present).unwrap_or(u64::MAX))
         ),
     ));
     for service in Service::ALL {
@@ -143,10 +143,10 @@ fn check_previous(queue: &Queue, dir: &WitnessDir, previous: RunState) -> Result
             }
         }
         checks.push(Check::new(
-            held == acked.len() as u64,
+            held == u64::try_from(acked.len()).unwrap_or(u64::MAX),
             format!(
                 "run {run}: {} acks by {} recorded after the ack returned; {} still Acked with their outcome",
-                thousands(acked.len() as u64),
+                thousands(u64::try_from(acked.len()).unwrap_or(u64::MAX)),
                 service.group(),
                 thousands(held)
             ),
@@ -400,7 +400,7 @@ fn final_checks(
 ) -> Result<Vec<Check>> {
     let mut checks = Vec::new();
     let ids = shared.ids.lock().clone();
-    let count = ids.len() as u64;
+    let count = u64::try_from(ids.len()).unwrap_or(u64::MAX);
     // Every order of this run: acked once per group (acks that returned, counted by the
     // consumers) and Acked with its outcome (`status`).
     let mut once = [0u64; 2];
@@ -429,7 +429,9 @@ fn final_checks(
     let duplicates: u64 = shared
         .groups
         .iter()
-        .map(|g| g.acks.lock().values().filter(|n| **n > 1).count() as u64)
+        .map(|g| {
+            u64::try_from(g.acks.lock().values().filter(|n| **n > 1).count()).unwrap_or(u64::MAX)
+        })
         .sum();
     checks.push(Check::new(
         duplicates == 0,
@@ -519,7 +521,7 @@ fn final_checks(
     let before = queue.id_range().1;
     let mut same = 0usize;
     for (i, id) in resend.iter().enumerate() {
-        let order = Order::new(start_next + i as u64);
+        let order = Order::new(start_next + u64::try_from(i).unwrap_or(u64::MAX));
         if queue.send(order.to_message())?.0 == *id {
             same += 1;
         }
@@ -579,9 +581,12 @@ fn summary(
         .map_or(seconds, |d| d.as_secs_f64());
     table.row(vec![
         "send (durable, 1 thread)".into(),
-        thousands(latencies.len() as u64),
+        thousands(u64::try_from(latencies.len()).unwrap_or(u64::MAX)),
         format!("{send_seconds:.1}"),
-        rate(latencies.len() as u64, send_seconds),
+        rate(
+            u64::try_from(latencies.len()).unwrap_or(u64::MAX),
+            send_seconds,
+        ),
         ms(quantile(&latencies, 0.5)),
         ms(quantile(&latencies, 0.99)),
         ms(quantile(&latencies, 0.999)),
