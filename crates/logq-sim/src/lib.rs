@@ -35,6 +35,7 @@ pub mod groups;
 mod image;
 mod namespace;
 pub mod queue;
+mod random_point;
 pub mod rng;
 pub mod scenario;
 mod state;

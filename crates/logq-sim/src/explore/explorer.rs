@@ -17,6 +17,7 @@ use super::runner::{run, RunEnd};
 use super::violation::Violation;
 use super::workload::Workload;
 use crate::fault::{FaultError, FaultPlan, OpKind};
+use crate::random_point::{draw_crash_point, draw_fault_plan};
 use crate::rng::{derive_seed, SimRng};
 use crate::SimFs;
 use logq_log::Log;
@@ -423,23 +424,8 @@ pub fn random_run(seed: u64, config: ExploreConfig) -> Result<Stats, Box<Failure
             return Err(point.fail(&dry, None, None, violation));
         }
     }
-    let mut plan = FaultPlan::new();
-    if faulty {
-        for _ in 0..rng.range_inclusive(1, 2) {
-            let kind = OpKind::ALL[rng.index(OpKind::ALL.len())];
-            let count = dry.op_count(kind);
-            if count > 0 {
-                let error = FaultError::ALL[rng.index(FaultError::ALL.len())];
-                plan = plan.fail_nth(kind, rng.range_inclusive(1, count), error);
-            }
-        }
-    }
-    let total = dry.ops();
-    let crash_after_ops = if rng.chance(1, 8) {
-        None
-    } else {
-        Some(rng.range_inclusive(1, total + total / 8))
-    };
+    let plan = draw_fault_plan(&mut rng, &dry, faulty);
+    let crash_after_ops = draw_crash_point(&mut rng, dry.ops());
     let (_, stats) = run_point(&workload, crash_after_ops, &plan, config, Some(seed))?;
     Ok(stats)
 }

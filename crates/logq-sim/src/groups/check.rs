@@ -12,7 +12,7 @@
 
 use super::model::GroupModel;
 use super::workload::GROUP_NAMES;
-use crate::scenario::{ensure, Breach, Invariant};
+use crate::scenario::{check_decisions, ensure, Breach, Decisions, Invariant};
 use logq_offsets::{MessageStatus, OffsetStore};
 use std::collections::BTreeSet;
 
@@ -57,50 +57,18 @@ pub fn check_statuses(store: &OffsetStore, model: &GroupModel) -> Result<GroupSn
             continue;
         };
         for (offset, status) in (0u64..).zip(found) {
-            if let Some(outcome) = track.acked_ok.get(&offset) {
+            let decisions = Decisions {
+                acked_ok: &track.acked_ok,
+                acked_tried: &track.acked_tried,
+                dead_ok: &track.dead_ok,
+            };
+            check_decisions(name, offset, status, decisions)?;
+            if let MessageStatus::DeadLettered { .. } = status {
                 ensure(
-                    matches!(status, MessageStatus::Acked { outcome: o } if o == outcome),
-                    Invariant::AcksStick,
-                    || {
-                        format!("group {name}: offset {offset} acked Ok with outcome {outcome:?} is {status:?}")
-                    },
+                    track.dead_tried.contains(&offset),
+                    Invariant::Phantom,
+                    || format!("group {name}: offset {offset} is dead-lettered but none was tried"),
                 )?;
-            }
-            if track.dead_ok.contains(&offset) {
-                ensure(
-                    matches!(status, MessageStatus::DeadLettered { .. }),
-                    Invariant::DeadLetter,
-                    || format!("group {name}: offset {offset} dead-lettered Ok is {status:?}"),
-                )?;
-            }
-            match status {
-                MessageStatus::Acked { outcome } => {
-                    let tried = track.acked_tried.get(&offset);
-                    ensure(tried.is_some(), Invariant::Phantom, || {
-                        format!("group {name}: offset {offset} is acked but no ack was tried")
-                    })?;
-                    if let (Some(stored), Some(sent)) = (outcome, tried) {
-                        ensure(
-                            sent.iter().any(|s| s.as_ref() == Some(stored)),
-                            Invariant::Corruption,
-                            || {
-                                format!("group {name}: offset {offset} outcome {stored:?}, sent {sent:?}")
-                            },
-                        )?;
-                    }
-                }
-                MessageStatus::DeadLettered { .. } => {
-                    ensure(
-                        track.dead_tried.contains(&offset),
-                        Invariant::Phantom,
-                        || {
-                            format!(
-                                "group {name}: offset {offset} is dead-lettered but none was tried"
-                            )
-                        },
-                    )?;
-                }
-                _ => {}
             }
         }
     }

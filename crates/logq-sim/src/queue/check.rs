@@ -18,7 +18,7 @@
 use super::model::QueueModel;
 use super::runner::open_store;
 use super::workload::{QueueWorkload, DEAD_LETTER_QUEUE, QUEUE, QUEUE_GROUPS};
-use crate::scenario::{ensure, Breach, Invariant};
+use crate::scenario::{check_decisions, ensure, Breach, Decisions, Invariant};
 use crate::SimFs;
 use logq::{reserved, Message, MessageId, Queue, ReceivedMessage, Status, Store};
 use std::collections::{BTreeMap, BTreeSet};
@@ -203,54 +203,24 @@ fn check_groups(
             continue;
         }
         for (id, status) in (first..).zip(&statuses) {
-            if let Some(outcome) = track.acked_ok.get(&id) {
+            let decisions = Decisions {
+                acked_ok: &track.acked_ok,
+                acked_tried: &track.acked_tried,
+                dead_ok: &track.dead_ok,
+            };
+            check_decisions(name, id, status, decisions)?;
+            if let Status::DeadLettered { .. } = status {
+                // Moved by `max_deliveries` (at least 2 in every workload), possibly
+                // with attempts handed out by receives that then failed.
+                let used = track.attempts.get(&id).copied().unwrap_or(0);
+                let possible = used >= 2 || track.failed_receives > 0;
                 ensure(
-                    matches!(status, Status::Acked { outcome: o } if o == outcome),
-                    Invariant::AcksStick,
+                    track.dead_tried.contains(&id) || possible,
+                    Invariant::Phantom,
                     || {
-                        format!("group {name}: message {id} acked Ok (outcome {outcome:?}) is {status:?}")
+                        format!("group {name}: message {id} dead-lettered after {used} deliveries and no dead letter tried")
                     },
                 )?;
-            }
-            if track.dead_ok.contains(&id) {
-                ensure(
-                    matches!(status, Status::DeadLettered { .. }),
-                    Invariant::DeadLetter,
-                    || format!("group {name}: message {id} dead-lettered Ok is {status:?}"),
-                )?;
-            }
-            match status {
-                Status::Acked { outcome } => {
-                    let tried = track.acked_tried.get(&id);
-                    ensure(tried.is_some(), Invariant::Phantom, || {
-                        format!("group {name}: message {id} acked but never acked")
-                    })?;
-                    if let (Some(stored), Some(sent)) = (outcome, tried) {
-                        ensure(
-                            sent.iter().any(|s| s.as_ref() == Some(stored)),
-                            Invariant::Corruption,
-                            || {
-                                format!(
-                                    "group {name}: message {id} outcome {stored:?}, sent {sent:?}"
-                                )
-                            },
-                        )?;
-                    }
-                }
-                Status::DeadLettered { .. } => {
-                    // Moved by `max_deliveries` (at least 2 in every workload), possibly
-                    // with attempts handed out by receives that then failed.
-                    let used = track.attempts.get(&id).copied().unwrap_or(0);
-                    let possible = used >= 2 || track.failed_receives > 0;
-                    ensure(
-                        track.dead_tried.contains(&id) || possible,
-                        Invariant::Phantom,
-                        || {
-                            format!("group {name}: message {id} dead-lettered after {used} deliveries and no dead letter tried")
-                        },
-                    )?;
-                }
-                _ => {}
             }
         }
         all.push(Some(statuses));

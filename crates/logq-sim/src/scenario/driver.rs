@@ -3,6 +3,7 @@
 use super::breach::{Breach, Invariant};
 use crate::explore::{ExploreConfig, RunEnd};
 use crate::fault::{FaultError, FaultPlan, OpKind};
+use crate::random_point::{draw_crash_point, draw_fault_plan};
 use crate::rng::{derive_seed, SimRng};
 use crate::SimFs;
 use std::fmt;
@@ -335,23 +336,9 @@ pub fn random_point<S: Scenario>(
     scenario
         .run(&dry, &mut model)
         .map_err(|b| dry_point.fail(None, None, b))?;
-    let mut plan = FaultPlan::new();
-    if rng.chance(1, 2) {
-        for _ in 0..rng.range_inclusive(1, 2) {
-            let kind = OpKind::ALL[rng.index(OpKind::ALL.len())];
-            let count = dry.op_count(kind);
-            if count > 0 {
-                let error = FaultError::ALL[rng.index(FaultError::ALL.len())];
-                plan = plan.fail_nth(kind, rng.range_inclusive(1, count), error);
-            }
-        }
-    }
-    let total = dry.ops();
-    let crash_after_ops = if rng.chance(1, 8) {
-        None
-    } else {
-        Some(rng.range_inclusive(1, total + total / 8))
-    };
+    let faulty = rng.chance(1, 2);
+    let plan = draw_fault_plan(&mut rng, &dry, faulty);
+    let crash_after_ops = draw_crash_point(&mut rng, dry.ops());
     let point = Point {
         scenario,
         run_seed: Some(seed),

@@ -13,9 +13,11 @@
 //! - a recovery is checked against the model of the very run that produced the crash image.
 
 mod breach;
+mod decisions;
 mod driver;
 
 pub use breach::{ensure, Breach, Invariant};
+pub use decisions::{check_decisions, Decisions};
 pub use driver::{
     explore_exhaustive, explore_faults, random_point, Coverage, Scenario, ScenarioFailure,
 };
