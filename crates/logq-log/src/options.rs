@@ -64,8 +64,10 @@ pub struct LogOptions {
     /// lose up to this many bytes of appends that returned (a power cut can lose more under
     /// these policies anyway). Ignored under `Always`.
     pub write_buffer_bytes: u32,
-    /// The active segment is extended with zeros this many bytes ahead of its data (default
-    /// 1 MiB; 0 turns it off), so that most fdatasyncs flush data only, not the file size.
+    /// Under `Always` only: the active segment is extended with zeros this many bytes ahead
+    /// of its data (default 1 MiB; 0 turns it off), so that most fdatasyncs flush data only,
+    /// not the file size. Ignored under `Interval` and `Never`, where the few fdatasyncs do
+    /// not pay for writing every byte twice.
     pub preallocate_bytes: u64,
     /// The file system (the operating system's, or a simulated one in tests).
     pub file_system: Arc<dyn FileSystem>,

@@ -5,8 +5,19 @@
 //! first waiter that finds no commit running becomes the leader: it has the writer write the
 //! whole pending buffer with one `pwrite` (the `flush` callback, which takes the writer lock
 //! briefly), then runs fdatasync outside every lock — appenders keep filling the next buffer
-//! meanwhile — and on success publishes the flushed offset as durable and wakes everyone.
-//! Everyone covered returns; the others elect the next leader.
+//! meanwhile — and on success publishes the flushed offset as durable.
+//!
+//! Wake-ups are targeted, not broadcast: each waiter registers its own slot (target offset,
+//! thread). A finished leader hands the leadership straight to one waiter that is still not
+//! covered (it is woken first, so the next write and fdatasync start at once), then wakes
+//! exactly the waiters it covered. No waiter is woken only to go back to sleep, and no
+//! wake-up passes through a shared lock, so 64 appenders cost 64 wake-ups per commit, not a
+//! chain of 64 lock hand-offs.
+//!
+//! Invariants (under `state`): `syncing` is true exactly while one thread — a leader, or a
+//! waiter designated as the next leader — owns the commit; every registered waiter is
+//! eventually signalled: `DONE` once its target is durable, `LEAD` to take over the commit,
+//! or `FAILED` when the log is poisoned.
 //!
 //! A failed write or fdatasync poisons the log: the kernel may have dropped the dirty pages
 //! and a later fdatasync would report success for bytes that are gone. Every waiter not yet
@@ -16,8 +27,67 @@ use crate::error::{Error, Result};
 use crate::fs::FsFile;
 use parking_lot::{Condvar, Mutex};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
+use std::thread::Thread;
+
+/// A waiter's slot is not signalled yet.
+const WAITING: u8 = 0;
+/// The waiter's target is durable.
+const DONE: u8 = 1;
+/// The waiter is the next leader (`syncing` stays true on its behalf).
+const LEAD: u8 = 2;
+/// The log is poisoned.
+const FAILED: u8 = 3;
+
+/// One thread waiting for an offset to become durable.
+struct Waiter {
+    target: u64,
+    thread: Thread,
+    signal: AtomicU8,
+    /// Waiters this one wakes with the same signal once woken (see [`wake_tree`]).
+    children: Mutex<Vec<Arc<Waiter>>>,
+}
+
+/// Wakes every waiter of `waiters` with `signal` through a binary tree: this thread wakes
+/// the first, and each woken waiter wakes two more before returning. The wake-ups (a futex
+/// call and a context switch each) are spread over the woken threads and every core
+/// instead of queueing behind one thread.
+fn wake_tree(waiters: Vec<Arc<Waiter>>, signal: u8) {
+    for (index, waiter) in waiters.iter().enumerate() {
+        let children: Vec<Arc<Waiter>> = (1..=2)
+            .filter_map(|step| waiters.get(2 * index + step).cloned())
+            .collect();
+        if !children.is_empty() {
+            *waiter.children.lock() = children;
+        }
+    }
+    if let Some(root) = waiters.first() {
+        root.wake(signal);
+    }
+}
+
+impl Waiter {
+    /// Sets the signal and wakes the thread.
+    fn wake(&self, signal: u8) {
+        self.signal.store(signal, Ordering::Release);
+        self.thread.unpark();
+    }
+
+    /// Parks until signalled (`park` may return spuriously).
+    fn wait(&self) -> u8 {
+        loop {
+            let signal = self.signal.load(Ordering::Acquire);
+            if signal != WAITING {
+                for child in std::mem::take(&mut *self.children.lock()) {
+                    child.wake(signal);
+                }
+                return signal;
+            }
+            std::thread::park();
+        }
+    }
+}
 
 /// What a flush hands the leader: the file to fdatasync, its path (for errors), and the
 /// offset below which every batch is now written to that file.
@@ -34,6 +104,8 @@ struct CommitState {
     fsyncs_in_flight: u32,
     /// Why the log is poisoned, if it is.
     poison: Option<Arc<str>>,
+    /// Threads parked until their target is durable (or they are to lead).
+    waiters: Vec<Arc<Waiter>>,
 }
 
 /// The group-commit coordinator of one log.
@@ -57,6 +129,7 @@ impl GroupCommit {
                 syncing: false,
                 fsyncs_in_flight: 0,
                 poison: None,
+                waiters: Vec::new(),
             }),
             wake: Condvar::new(),
             durable_offset: AtomicU64::new(durable_offset),
@@ -88,25 +161,45 @@ impl GroupCommit {
     /// Poisons the log after a failed write or fsync.
     pub fn poison(&self, cause: &Error) {
         let mut state = self.state.lock();
-        self.poison_locked(&mut state, cause);
-        self.poisoned.store(true, Ordering::Release);
+        let failed = self.poison_locked(&mut state, cause);
+        drop(state);
+        wake_tree(failed, FAILED);
         self.wake.notify_all();
     }
 
-    fn poison_locked(&self, state: &mut CommitState, cause: &Error) {
+    /// Records the poison; returns the waiters to wake with `FAILED` (after unlocking).
+    fn poison_locked(&self, state: &mut CommitState, cause: &Error) -> Vec<Arc<Waiter>> {
         self.fs.mark_poisoned(&self.dir, true);
         if state.poison.is_none() {
             tracing::error!(%cause, "log poisoned; it refuses writes until reopened");
             state.poison = Some(Arc::from(cause.to_string()));
         }
+        self.poisoned.store(true, Ordering::Release);
+        std::mem::take(&mut state.waiters)
+    }
+
+    /// Takes the waiters whose target is durable now out of the list.
+    fn take_covered(state: &mut CommitState, durable_offset: u64) -> Vec<Arc<Waiter>> {
+        let mut covered = Vec::new();
+        state.waiters.retain(|waiter| {
+            if waiter.target <= durable_offset {
+                covered.push(Arc::clone(waiter));
+                false
+            } else {
+                true
+            }
+        });
+        covered
     }
 
     /// Records that a roll fdatasynced everything below `durable_offset`.
     pub fn mark_durable(&self, durable_offset: u64) {
         self.durable_offset
             .fetch_max(durable_offset, Ordering::AcqRel);
-        let _state = self.state.lock();
-        self.wake.notify_all();
+        let mut state = self.state.lock();
+        let covered = Self::take_covered(&mut state, self.durable_offset());
+        drop(state);
+        wake_tree(covered, DONE);
     }
 
     /// Announces a leader fdatasync; called by the flush that precedes it, under the writer
@@ -140,8 +233,11 @@ impl GroupCommit {
         flush: &dyn Fn() -> Result<Flushed>,
         on_durable: &dyn Fn(u64),
     ) -> Result<()> {
-        let mut state = self.state.lock();
         loop {
+            if self.durable_offset() >= target {
+                return Ok(());
+            }
+            let mut state = self.state.lock();
             if self.durable_offset() >= target {
                 return Ok(());
             }
@@ -149,45 +245,97 @@ impl GroupCommit {
                 return Err(self.poison_error(&state));
             }
             if state.syncing {
-                self.wake.wait(&mut state);
-                continue;
+                let waiter = Arc::new(Waiter {
+                    target,
+                    thread: std::thread::current(),
+                    signal: AtomicU8::new(WAITING),
+                    children: Mutex::new(Vec::new()),
+                });
+                state.waiters.push(Arc::clone(&waiter));
+                drop(state);
+                match waiter.wait() {
+                    DONE => return Ok(()),
+                    LEAD => {}
+                    _ if self.durable_offset() >= target => return Ok(()),
+                    _ => return Err(self.poison_error(&self.state.lock())),
+                }
+            } else {
+                state.syncing = true;
+                drop(state);
             }
-            state.syncing = true;
-            let flushed = parking_lot::MutexGuard::unlocked(&mut state, flush);
-            let result = match flushed {
-                Ok(flushed) => {
-                    // The flush announced this fdatasync (`begin_fsync`).
-                    let synced = parking_lot::MutexGuard::unlocked(&mut state, || {
-                        flushed
-                            .file
-                            .sync_data()
-                            .map_err(|e| Error::io(flushed.path, "fdatasync", e))
-                    });
-                    // Released under the lock that also records a failure (below), so a
-                    // roll waiting for the slot sees the poison.
-                    state.fsyncs_in_flight -= 1;
-                    synced.map(|()| flushed.written_offset)
-                }
-                Err(error) => Err(error),
-            };
-            state.syncing = false;
-            match result {
-                Ok(written_offset) => {
-                    let before = self
-                        .durable_offset
-                        .fetch_max(written_offset, Ordering::AcqRel);
-                    if written_offset > before {
-                        on_durable(written_offset);
-                    }
-                    self.wake.notify_all();
-                }
-                Err(error) => {
-                    self.poison_locked(&mut state, &error);
-                    self.poisoned.store(true, Ordering::Release);
-                    self.wake.notify_all();
+            // This thread owns the commit (`syncing` is true on its behalf). A commit that
+            // fails after a roll made this target durable does not fail this wait: the
+            // error is reported to the batches it leaves not durable.
+            if let Err(error) = self.lead(flush, on_durable) {
+                if self.durable_offset() < target {
                     return Err(error);
                 }
             }
         }
+    }
+
+    /// Runs one commit — write, fdatasync, publish — then hands the commit to a waiter that
+    /// is not covered yet (or ends it) and wakes the covered ones.
+    fn lead(&self, flush: &dyn Fn() -> Result<Flushed>, on_durable: &dyn Fn(u64)) -> Result<()> {
+        let flushed = match flush() {
+            Ok(flushed) => flushed,
+            Err(error) => {
+                let mut state = self.state.lock();
+                return Err(self.fail_commit(&mut state, error));
+            }
+        };
+        // The flush announced this fdatasync (`begin_fsync`).
+        let synced = flushed
+            .file
+            .sync_data()
+            .map_err(|e| Error::io(&flushed.path, "fdatasync", e));
+        if synced.is_ok() {
+            let before = self
+                .durable_offset
+                .fetch_max(flushed.written_offset, Ordering::AcqRel);
+            if flushed.written_offset > before {
+                on_durable(flushed.written_offset);
+            }
+        }
+        let mut state = self.state.lock();
+        // Released under the lock that also records a failure, so a roll waiting for the
+        // slot sees the poison.
+        state.fsyncs_in_flight -= 1;
+        if let Err(error) = synced {
+            return Err(self.fail_commit(&mut state, error));
+        }
+        let covered = Self::take_covered(&mut state, self.durable_offset());
+        let next_leader = if state.waiters.is_empty() {
+            state.syncing = false;
+            None
+        } else {
+            Some(state.waiters.swap_remove(0))
+        };
+        let roll_waits = state.fsyncs_in_flight == 0;
+        drop(state);
+        // The next commit starts first, so the disk never waits for the wake-ups.
+        if let Some(next) = next_leader {
+            next.wake(LEAD);
+        }
+        wake_tree(covered, DONE);
+        if roll_waits {
+            self.wake.notify_all();
+        }
+        Ok(())
+    }
+
+    /// Ends a failed commit: poisons the log and fails every waiter; returns the error.
+    fn fail_commit(
+        &self,
+        state: &mut parking_lot::MutexGuard<'_, CommitState>,
+        error: Error,
+    ) -> Error {
+        state.syncing = false;
+        let failed = self.poison_locked(state, &error);
+        parking_lot::MutexGuard::unlocked(state, || {
+            wake_tree(failed, FAILED);
+        });
+        self.wake.notify_all();
+        error
     }
 }

@@ -132,7 +132,12 @@ impl WriterState {
         if self.flushed_len > self.allocated_len {
             self.allocated_len = self.flushed_len;
         }
-        let chunk = env.options.preallocate_bytes;
+        // Only fdatasync-per-append needs it; elsewhere it would double the bytes copied.
+        let chunk = if env.options.durability == crate::options::Durability::Always {
+            env.options.preallocate_bytes
+        } else {
+            0
+        };
         if chunk > 0 && self.allocated_len - self.flushed_len < chunk / 2 {
             let target =
                 (self.flushed_len + chunk).min(env.options.segment_bytes_max.max(self.flushed_len));

@@ -26,13 +26,18 @@ pub const BATCH_HEADER_LEN: usize = 48;
 pub const BATCH_BYTES_LIMIT: u32 = 256 * 1024 * 1024;
 const CRC_FROM: usize = 8;
 const BODY_FROM: usize = 24;
+/// Batches at least this long get their body CRC computed at encoding, outside the writer
+/// lock, and combined with the header's at sealing. `crc32fast`'s combine costs about as much
+/// as hashing a few KiB, so smaller batches are hashed whole at sealing instead.
+const PRECOMPUTE_BODY_CRC_FROM: usize = 16 * 1024;
 
 /// A batch encoded and waiting for its base offset.
 #[derive(Debug)]
 pub struct EncodedBatch {
     bytes: Vec<u8>,
     record_count: u32,
-    body_crc: crc32fast::Hasher,
+    /// CRC of bytes `[24, len)`, for batches of `PRECOMPUTE_BODY_CRC_FROM` bytes or more.
+    body_crc: Option<crc32fast::Hasher>,
 }
 
 impl EncodedBatch {
@@ -95,8 +100,11 @@ impl EncodedBatch {
             record.encode_into(&mut bytes, delta, len);
         }
         debug_assert_eq!(bytes.len(), total);
-        let mut body_crc = crc32fast::Hasher::new();
-        body_crc.update(&bytes[BODY_FROM..]);
+        let body_crc = (total >= PRECOMPUTE_BODY_CRC_FROM).then(|| {
+            let mut body_crc = crc32fast::Hasher::new();
+            body_crc.update(&bytes[BODY_FROM..]);
+            body_crc
+        });
         Ok(EncodedBatch {
             bytes,
             record_count,
@@ -123,9 +131,19 @@ impl EncodedBatch {
     pub fn seal(&mut self, base_offset: u64, durable_watermark: u64) -> &[u8] {
         self.bytes[8..16].copy_from_slice(&base_offset.to_le_bytes());
         self.bytes[16..24].copy_from_slice(&durable_watermark.to_le_bytes());
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&self.bytes[CRC_FROM..BODY_FROM]);
-        crc.combine(&self.body_crc);
+        let crc = match &self.body_crc {
+            Some(body_crc) => {
+                let mut crc = crc32fast::Hasher::new();
+                crc.update(&self.bytes[CRC_FROM..BODY_FROM]);
+                crc.combine(body_crc);
+                crc
+            }
+            None => {
+                let mut crc = crc32fast::Hasher::new();
+                crc.update(&self.bytes[CRC_FROM..]);
+                crc
+            }
+        };
         self.bytes[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
         &self.bytes
     }
