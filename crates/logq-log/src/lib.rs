@@ -34,6 +34,7 @@ mod iter;
 mod log;
 mod mmap;
 mod options;
+mod read_cache;
 mod recovery;
 mod report;
 mod segment;

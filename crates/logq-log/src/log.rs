@@ -6,6 +6,7 @@ use crate::format::record::{OwnedRecord, Record};
 use crate::fs::{DirLock, FsFile, OpenMode};
 use crate::iter::BatchIter;
 use crate::options::{Durability, LogOptions};
+use crate::read_cache::ReadCache;
 use crate::recovery::{self, Recovered};
 use crate::report::RecoveryReport;
 use crate::segment::{FoundBatch, Segment};
@@ -71,6 +72,8 @@ pub(crate) struct Inner {
     lock: Mutex<Option<Box<dyn DirLock>>>,
     /// Why retention stopped (a failed removal or directory fsync), if it did.
     retention: Mutex<Option<Arc<str>>>,
+    /// The last batch `read` verified.
+    read_cache: ReadCache,
 }
 
 impl std::fmt::Debug for Log {
@@ -217,6 +220,7 @@ impl Log {
             flusher: Mutex::new(None),
             lock: Mutex::new(lock),
             retention: Mutex::new(None),
+            read_cache: ReadCache::default(),
         });
         if let (true, Durability::Interval(interval)) = (writable, inner.options.durability) {
             let weak = Arc::downgrade(&inner);
@@ -378,7 +382,18 @@ impl Log {
 
     /// Reads the record at `offset` as an owned copy.
     pub fn read(&self, offset: u64) -> Result<OwnedRecord> {
-        let (_, found) = self.inner.find(offset)?;
+        let inner = &self.inner;
+        // The cached batch was visible when cached and visibility only grows; retention may
+        // have removed it since, so the first offset is checked on every hit.
+        if offset >= self.first_offset() {
+            if let Some(record) = inner.read_cache.get(offset) {
+                return Ok(record);
+            }
+        }
+        let (_, found) = inner.find(offset)?;
+        if let Some(record) = inner.read_cache.insert(&found, offset) {
+            return Ok(record);
+        }
         let batch = crate::iter::Batch::new(found, offset);
         let record = batch
             .records()
@@ -436,6 +451,7 @@ impl Log {
                 .segments
                 .write()
                 .retain(|s| s.base_offset != victim.base_offset);
+            inner.read_cache.clear();
             if fs.exists(&victim.index_path) {
                 // Derived data: an index left behind is removed by the next open.
                 let _ignored = fs.remove(&victim.index_path);

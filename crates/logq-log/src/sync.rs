@@ -30,6 +30,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::Thread;
+use std::time::{Duration, Instant};
 
 /// A waiter's slot is not signalled yet.
 const WAITING: u8 = 0;
@@ -106,6 +107,16 @@ struct CommitState {
     poison: Option<Arc<str>>,
     /// Threads parked until their target is durable (or they are to lead).
     waiters: Vec<Arc<Waiter>>,
+    /// How many waiters the designated next leader waits for before it flushes: the ones
+    /// left uncovered plus the threads the last commit released (they usually append again
+    /// at once). See [`GroupCommit::gather`].
+    gather_goal: usize,
+    /// The designated leader while it waits for `gather_goal` waiters.
+    gatherer: Option<Thread>,
+    /// How long the last fdatasync took (bounds the gathering to half of it).
+    last_fsync: Duration,
+    /// When the last commit released its waiters.
+    released_at: Option<Instant>,
 }
 
 /// The group-commit coordinator of one log.
@@ -130,6 +141,10 @@ impl GroupCommit {
                 fsyncs_in_flight: 0,
                 poison: None,
                 waiters: Vec::new(),
+                gather_goal: 0,
+                gatherer: None,
+                last_fsync: Duration::ZERO,
+                released_at: None,
             }),
             wake: Condvar::new(),
             durable_offset: AtomicU64::new(durable_offset),
@@ -252,16 +267,28 @@ impl GroupCommit {
                     children: Mutex::new(Vec::new()),
                 });
                 state.waiters.push(Arc::clone(&waiter));
+                if state.waiters.len() >= state.gather_goal {
+                    if let Some(gatherer) = state.gatherer.take() {
+                        gatherer.unpark();
+                    }
+                }
                 drop(state);
                 match waiter.wait() {
                     DONE => return Ok(()),
-                    LEAD => {}
+                    LEAD => self.gather(),
                     _ if self.durable_offset() >= target => return Ok(()),
                     _ => return Err(self.poison_error(&self.state.lock())),
                 }
             } else {
                 state.syncing = true;
+                // Threads the last commit released a moment ago are about to append again.
+                let recent = state
+                    .released_at
+                    .is_some_and(|at| at.elapsed() < state.last_fsync);
                 drop(state);
+                if recent {
+                    self.gather();
+                }
             }
             // This thread owns the commit (`syncing` is true on its behalf). A commit that
             // fails after a roll made this target durable does not fail this wait: the
@@ -285,10 +312,12 @@ impl GroupCommit {
             }
         };
         // The flush announced this fdatasync (`begin_fsync`).
+        let fsync_started = Instant::now();
         let synced = flushed
             .file
             .sync_data()
             .map_err(|e| Error::io(&flushed.path, "fdatasync", e));
+        let fsync_took = fsync_started.elapsed();
         if synced.is_ok() {
             let before = self
                 .durable_offset
@@ -304,12 +333,21 @@ impl GroupCommit {
         if let Err(error) = synced {
             return Err(self.fail_commit(&mut state, error));
         }
+        state.last_fsync = fsync_took;
         let covered = Self::take_covered(&mut state, self.durable_offset());
+        state.released_at = Some(Instant::now());
         let next_leader = if state.waiters.is_empty() {
             state.syncing = false;
+            // The first of the released threads to append again leads; it waits for the
+            // others (everyone released but itself).
+            state.gather_goal = covered.len();
             None
         } else {
-            Some(state.waiters.swap_remove(0))
+            let next = state.waiters.swap_remove(0);
+            // The covered waiters and this thread are released now and usually append
+            // again within microseconds.
+            state.gather_goal = state.waiters.len() + covered.len() + 1;
+            Some(next)
         };
         let roll_waits = state.fsyncs_in_flight == 0;
         drop(state);
@@ -322,6 +360,30 @@ impl GroupCommit {
             self.wake.notify_all();
         }
         Ok(())
+    }
+
+    /// Run by a designated leader, or by a new leader right after a commit released several
+    /// threads, before its commit: waits until `gather_goal` threads wait
+    /// for durability, or half the last fdatasync's time (at most 1 ms) has passed, whichever
+    /// is first. Without it, N closed-loop appenders settle into two cohorts that take turns
+    /// (one appends while the other's fdatasync runs), so each fdatasync covers N/2; with it,
+    /// the threads just released join the next commit and one fdatasync covers nearly all N.
+    /// The wait is bounded, so appenders that do not come back cost at most that much
+    /// latency, and a lone appender never gathers (it finds no commit running).
+    fn gather(&self) {
+        let mut state = self.state.lock();
+        let deadline = Instant::now() + (state.last_fsync / 2).min(Duration::from_millis(1));
+        while state.waiters.len() < state.gather_goal && state.poison.is_none() {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            state.gatherer = Some(std::thread::current());
+            parking_lot::MutexGuard::unlocked(&mut state, || {
+                std::thread::park_timeout(deadline - now);
+            });
+        }
+        state.gatherer = None;
     }
 
     /// Ends a failed commit: poisons the log and fails every waiter; returns the error.

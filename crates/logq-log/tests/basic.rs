@@ -269,3 +269,38 @@ fn write_buffer_reads_its_own_appends_and_keeps_a_dense_prefix_on_crash() {
     let log = Log::open(dir.path(), options).unwrap();
     assert_eq!(log.next_offset(), next + 20, "close writes the buffer");
 }
+
+#[test]
+fn reading_a_large_batch_record_by_record_returns_each_record_and_respects_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(dir.path(), LogOptions::default().segment_bytes_max(64 * 1024)).unwrap();
+    let payloads: Vec<Vec<u8>> = (0..300u64).map(payload).collect();
+    let keys: Vec<Vec<u8>> = (0..300u64).map(|i| format!("k{i}").into_bytes()).collect();
+    let records: Vec<Record<'_>> = payloads
+        .iter()
+        .zip(&keys)
+        .map(|(p, k)| Record::new(p).key(k))
+        .collect();
+    for _ in 0..4 {
+        log.append(&records).unwrap();
+    }
+    assert!(log.segment_count() > 1);
+    // Out of order and repeated, across batches: each read is the record at that offset
+    // (the verified-batch cache must never answer for another offset or batch).
+    for offset in [5u64, 4, 299, 0, 300, 301, 5, 599, 900, 1199, 600, 1] {
+        let index = usize::try_from(offset % 300).unwrap();
+        let record = log.read(offset).unwrap();
+        assert_eq!(record.offset, offset);
+        assert_eq!(record.payload, payloads[index]);
+        assert_eq!(record.key.as_deref(), Some(&keys[index][..]));
+    }
+    assert!(matches!(log.read(1200), Err(Error::OffsetOutOfRange { .. })));
+    // Read from the first segment, then remove it: the cached batch must not answer.
+    log.read(10).unwrap();
+    let removed = log.remove_segments_before(log.next_offset()).unwrap();
+    assert!(removed > 0);
+    assert!(log.first_offset() > 10);
+    assert!(matches!(log.read(10), Err(Error::OffsetOutOfRange { .. })));
+    let last = log.read(1199).unwrap();
+    assert_eq!(last.payload, payloads[299]);
+}
