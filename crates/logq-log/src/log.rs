@@ -1,7 +1,7 @@
 //! [`Log`]: the public handle of one log directory.
 
 use crate::error::{Error, Result};
-use crate::format::batch::EncodedBatch;
+use crate::format::batch::{BatchPlan, EncodedBatch};
 use crate::format::record::{OwnedRecord, Record};
 use crate::fs::{DirLock, FsFile, OpenMode};
 use crate::iter::BatchIter;
@@ -11,7 +11,7 @@ use crate::recovery::{self, Recovered};
 use crate::report::RecoveryReport;
 use crate::segment::{FoundBatch, Segment};
 use crate::sync::GroupCommit;
-use crate::writer::{self, WriterEnv, WriterState};
+use crate::writer::{self, ToSeal, WriterEnv, WriterState};
 use parking_lot::{Condvar, Mutex, RwLock};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -316,12 +316,18 @@ impl Log {
         if inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        let mut batch = EncodedBatch::encode(records, now_ms(), inner.options.batch_bytes_max)?;
+        let plan = BatchPlan::new(records, now_ms(), inner.options.batch_bytes_max)?;
+        let mut encoded = EncodedBatch::precomputes_body_crc(plan.len())
+            .then(|| EncodedBatch::from_plan(&plan, records));
+        let to_seal = match encoded.as_mut() {
+            Some(encoded) => ToSeal::Encoded(encoded),
+            None => ToSeal::InPlace { plan, records },
+        };
         let commit = inner.commit.as_ref().ok_or(Error::Closed)?;
         let env = inner.writer_env(commit);
         let mut guard = inner.writer.lock();
         let state = guard.as_mut().ok_or(Error::Closed)?;
-        let sealed = state.seal(&env, &mut batch)?;
+        let sealed = state.seal(&env, to_seal)?;
         if let Some(segment) = &sealed.new_segment {
             inner.segments.write().push(Arc::clone(segment));
         }

@@ -18,8 +18,9 @@
 //!   returns.
 
 use crate::error::{Error, Result};
-use crate::format::batch::EncodedBatch;
+use crate::format::batch::{self, BatchPlan, EncodedBatch};
 use crate::format::index_file::{self, IndexEntry};
+use crate::format::record::Record;
 use crate::format::segment_header::{self, SEGMENT_HEADER_LEN};
 use crate::format::{names, to_u64};
 use crate::fs::{FileSystem, FsFile, OpenMode};
@@ -54,6 +55,27 @@ pub(crate) struct WriterState {
     pub last_indexed_position: u64,
 }
 
+/// A batch to seal: encoded already (large batches, outside the writer lock), or to be
+/// encoded straight into the pending buffer (small ones: no allocation, one CRC pass).
+pub(crate) enum ToSeal<'b, 'r> {
+    /// Encoded, body CRC possibly precomputed.
+    Encoded(&'b mut EncodedBatch),
+    /// Checked and measured; written under the lock.
+    InPlace {
+        plan: BatchPlan,
+        records: &'b [Record<'r>],
+    },
+}
+
+impl ToSeal<'_, '_> {
+    fn len(&self) -> usize {
+        match self {
+            ToSeal::Encoded(encoded) => encoded.len(),
+            ToSeal::InPlace { plan, .. } => plan.len(),
+        }
+    }
+}
+
 /// The outcome of sealing one batch.
 pub(crate) struct Sealed {
     pub base_offset: u64,
@@ -73,7 +95,7 @@ pub(crate) struct WriterEnv<'a> {
 impl WriterState {
     /// Seals `batch` at the end of the log and queues it for writing; the caller holds the
     /// writer lock and either flushes at once or leaves the write to the group commit.
-    pub fn seal(&mut self, env: &WriterEnv<'_>, batch: &mut EncodedBatch) -> Result<Sealed> {
+    pub fn seal(&mut self, env: &WriterEnv<'_>, batch: ToSeal<'_, '_>) -> Result<Sealed> {
         env.commit.check_poison()?;
         let len = to_u64(batch.len());
         let mut new_segment = None;
@@ -84,11 +106,23 @@ impl WriterState {
             new_segment = Some(segment);
         }
         let base_offset = self.next_offset;
-        let bytes = batch.seal(base_offset, env.commit.durable_offset());
-        self.pending.extend_from_slice(bytes);
+        let watermark = env.commit.durable_offset();
+        let record_count = match batch {
+            ToSeal::Encoded(encoded) => {
+                self.pending
+                    .extend_from_slice(encoded.seal(base_offset, watermark));
+                encoded.record_count()
+            }
+            ToSeal::InPlace { plan, records } => {
+                let start = self.pending.len();
+                plan.write_into(records, &mut self.pending);
+                batch::seal_in_place(&mut self.pending[start..], base_offset, watermark, None);
+                plan.record_count()
+            }
+        };
         let batch_position = self.assigned_len;
         self.assigned_len += len;
-        self.next_offset += u64::from(batch.record_count());
+        self.next_offset += u64::from(record_count);
         self.last_batch_position = batch_position;
         self.index_batch(env.options, base_offset, batch_position);
         Ok(Sealed {

@@ -273,7 +273,11 @@ fn write_buffer_reads_its_own_appends_and_keeps_a_dense_prefix_on_crash() {
 #[test]
 fn reading_a_large_batch_record_by_record_returns_each_record_and_respects_retention() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Log::open(dir.path(), LogOptions::default().segment_bytes_max(64 * 1024)).unwrap();
+    let log = Log::open(
+        dir.path(),
+        LogOptions::default().segment_bytes_max(64 * 1024),
+    )
+    .unwrap();
     let payloads: Vec<Vec<u8>> = (0..300u64).map(payload).collect();
     let keys: Vec<Vec<u8>> = (0..300u64).map(|i| format!("k{i}").into_bytes()).collect();
     let records: Vec<Record<'_>> = payloads
@@ -294,7 +298,10 @@ fn reading_a_large_batch_record_by_record_returns_each_record_and_respects_reten
         assert_eq!(record.payload, payloads[index]);
         assert_eq!(record.key.as_deref(), Some(&keys[index][..]));
     }
-    assert!(matches!(log.read(1200), Err(Error::OffsetOutOfRange { .. })));
+    assert!(matches!(
+        log.read(1200),
+        Err(Error::OffsetOutOfRange { .. })
+    ));
     // Read from the first segment, then remove it: the cached batch must not answer.
     log.read(10).unwrap();
     let removed = log.remove_segments_before(log.next_offset()).unwrap();

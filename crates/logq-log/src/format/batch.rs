@@ -31,6 +31,134 @@ const BODY_FROM: usize = 24;
 /// as hashing a few KiB, so smaller batches are hashed whole at sealing instead.
 const PRECOMPUTE_BODY_CRC_FROM: usize = 16 * 1024;
 
+/// A batch checked and measured, not yet encoded: what [`BatchPlan::write_into`] will write.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchPlan {
+    total: usize,
+    record_count: u32,
+    first_ms: u64,
+    max_ms: u64,
+    now_ms: u64,
+}
+
+impl BatchPlan {
+    /// Checks `records` as one batch stamped at `now_ms` (records with timestamp 0 get it).
+    ///
+    /// Fails with [`Error::InvalidArgument`] for an empty batch, a field too long for its
+    /// length field, timestamps spanning more than 49 days, or a batch larger than
+    /// `max_batch_bytes`.
+    ///
+    /// ```
+    /// use logq_log::{format::batch::BatchPlan, Record};
+    /// let plan = BatchPlan::new(&[Record::new(b"a")], 1, 1 << 20).unwrap();
+    /// assert_eq!(plan.len(), 48 + 19);
+    /// ```
+    pub fn new(records: &[Record<'_>], now_ms: u64, max_batch_bytes: u32) -> Result<Self> {
+        if records.is_empty() {
+            return Err(Error::InvalidArgument(
+                "a batch needs at least one record".into(),
+            ));
+        }
+        let record_count = u32::try_from(records.len())
+            .map_err(|_| Error::InvalidArgument("too many records in one batch".into()))?;
+        let mut total = BATCH_HEADER_LEN;
+        let mut first_ms = u64::MAX;
+        let mut max_ms = 0;
+        for (index, record) in records.iter().enumerate() {
+            let len = record.encoded_len().ok_or_else(|| {
+                Error::InvalidArgument(format!("record {index} has a field too long to encode"))
+            })?;
+            total = total.saturating_add(len);
+            let stamp = stamp(record, now_ms);
+            first_ms = first_ms.min(stamp);
+            max_ms = max_ms.max(stamp);
+        }
+        if u32::try_from(max_ms - first_ms).is_err() {
+            return Err(Error::InvalidArgument(
+                "timestamps in one batch span more than 49 days".into(),
+            ));
+        }
+        let limit = max_batch_bytes.min(BATCH_BYTES_LIMIT);
+        if u32::try_from(total).ok().is_none_or(|t| t > limit) {
+            return Err(Error::InvalidArgument(format!(
+                "batch of {total} bytes exceeds the limit of {limit}"
+            )));
+        }
+        Ok(BatchPlan {
+            total,
+            record_count,
+            first_ms,
+            max_ms,
+            now_ms,
+        })
+    }
+
+    /// Encoded length in bytes.
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    /// Always false: a batch has at least one record.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Number of records.
+    pub fn record_count(&self) -> u32 {
+        self.record_count
+    }
+
+    /// Appends the unsealed batch (CRC, base offset and watermark zero) to `out`; `records`
+    /// must be the ones the plan was made from.
+    pub fn write_into(&self, records: &[Record<'_>], out: &mut Vec<u8>) {
+        let start = out.len();
+        out.reserve(self.total);
+        // Checked by `new`: the total fits a u32.
+        out.extend_from_slice(&u32::try_from(self.total).unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(&[0u8; 20]); // CRC, base offset, watermark: filled by `seal`.
+        out.extend_from_slice(&self.record_count.to_le_bytes());
+        out.extend_from_slice(&[0u8; 4]); // attributes, reserved.
+        out.extend_from_slice(&self.first_ms.to_le_bytes());
+        out.extend_from_slice(&self.max_ms.to_le_bytes());
+        for record in records {
+            // Checked by `new`: every delta fits a u32 and every length is encodable.
+            let delta = u32::try_from(stamp(record, self.now_ms) - self.first_ms).unwrap_or(0);
+            let len = record.encoded_len().unwrap_or(0);
+            record.encode_into(out, delta, len);
+        }
+        debug_assert_eq!(out.len() - start, self.total);
+    }
+}
+
+fn stamp(record: &Record<'_>, now_ms: u64) -> u64 {
+    if record.timestamp_ms == 0 {
+        now_ms
+    } else {
+        record.timestamp_ms
+    }
+}
+
+/// Fills in the base offset, the durable watermark and the CRC of an encoded batch.
+/// `body_crc`, when given, is the CRC of bytes `[24, len)` computed earlier.
+pub fn seal_in_place(
+    bytes: &mut [u8],
+    base_offset: u64,
+    durable_watermark: u64,
+    body_crc: Option<&crc32fast::Hasher>,
+) {
+    bytes[8..16].copy_from_slice(&base_offset.to_le_bytes());
+    bytes[16..24].copy_from_slice(&durable_watermark.to_le_bytes());
+    let mut crc = crc32fast::Hasher::new();
+    match body_crc {
+        Some(body_crc) => {
+            crc.update(&bytes[CRC_FROM..BODY_FROM]);
+            crc.combine(body_crc);
+        }
+        None => crc.update(&bytes[CRC_FROM..]),
+    }
+    bytes[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
+}
+
 /// A batch encoded and waiting for its base offset.
 #[derive(Debug)]
 pub struct EncodedBatch {
@@ -52,64 +180,30 @@ impl EncodedBatch {
     /// assert_eq!(batch.record_count(), 2);
     /// ```
     pub fn encode(records: &[Record<'_>], now_ms: u64, max_batch_bytes: u32) -> Result<Self> {
-        if records.is_empty() {
-            return Err(Error::InvalidArgument(
-                "a batch needs at least one record".into(),
-            ));
-        }
-        let record_count = u32::try_from(records.len())
-            .map_err(|_| Error::InvalidArgument("too many records in one batch".into()))?;
-        let stamp = |r: &Record<'_>| {
-            if r.timestamp_ms == 0 {
-                now_ms
-            } else {
-                r.timestamp_ms
-            }
-        };
-        let first_ms = records.iter().map(stamp).min().unwrap_or(now_ms);
-        let max_ms = records.iter().map(stamp).max().unwrap_or(now_ms);
-        let mut total = BATCH_HEADER_LEN;
-        for (index, record) in records.iter().enumerate() {
-            let len = record.encoded_len().ok_or_else(|| {
-                Error::InvalidArgument(format!("record {index} has a field too long to encode"))
-            })?;
-            total = total.saturating_add(len);
-        }
-        let limit = max_batch_bytes.min(BATCH_BYTES_LIMIT);
-        let total_u32 = u32::try_from(total)
-            .ok()
-            .filter(|t| *t <= limit)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "batch of {total} bytes exceeds the limit of {limit}"
-                ))
-            })?;
-        let mut bytes = Vec::with_capacity(total);
-        bytes.extend_from_slice(&total_u32.to_le_bytes());
-        bytes.extend_from_slice(&[0u8; 20]); // CRC, base offset, watermark: filled by `seal`.
-        bytes.extend_from_slice(&record_count.to_le_bytes());
-        bytes.extend_from_slice(&[0u8; 4]); // attributes, reserved.
-        bytes.extend_from_slice(&first_ms.to_le_bytes());
-        bytes.extend_from_slice(&max_ms.to_le_bytes());
-        for record in records {
-            let delta = u32::try_from(stamp(record) - first_ms).map_err(|_| {
-                Error::InvalidArgument("timestamps in one batch span more than 49 days".into())
-            })?;
-            // Checked in the first pass; recomputing is cheaper than a vector of lengths.
-            let len = record.encoded_len().unwrap_or(0);
-            record.encode_into(&mut bytes, delta, len);
-        }
-        debug_assert_eq!(bytes.len(), total);
-        let body_crc = (total >= PRECOMPUTE_BODY_CRC_FROM).then(|| {
+        let plan = BatchPlan::new(records, now_ms, max_batch_bytes)?;
+        Ok(Self::from_plan(&plan, records))
+    }
+
+    /// Encodes `records` as `plan` (made from them) says.
+    pub fn from_plan(plan: &BatchPlan, records: &[Record<'_>]) -> Self {
+        let mut bytes = Vec::with_capacity(plan.len());
+        plan.write_into(records, &mut bytes);
+        let body_crc = Self::precomputes_body_crc(plan.len()).then(|| {
             let mut body_crc = crc32fast::Hasher::new();
             body_crc.update(&bytes[BODY_FROM..]);
             body_crc
         });
-        Ok(EncodedBatch {
+        EncodedBatch {
             bytes,
-            record_count,
+            record_count: plan.record_count(),
             body_crc,
-        })
+        }
+    }
+
+    /// Whether a batch of `len` bytes is worth encoding outside the writer lock with its body
+    /// CRC precomputed; smaller ones are encoded and hashed once, in place, under the lock.
+    pub fn precomputes_body_crc(len: usize) -> bool {
+        len >= PRECOMPUTE_BODY_CRC_FROM
     }
 
     /// Encoded length in bytes.
@@ -129,22 +223,12 @@ impl EncodedBatch {
 
     /// Fills in the base offset, the durable watermark and the CRC; returns the final bytes.
     pub fn seal(&mut self, base_offset: u64, durable_watermark: u64) -> &[u8] {
-        self.bytes[8..16].copy_from_slice(&base_offset.to_le_bytes());
-        self.bytes[16..24].copy_from_slice(&durable_watermark.to_le_bytes());
-        let crc = match &self.body_crc {
-            Some(body_crc) => {
-                let mut crc = crc32fast::Hasher::new();
-                crc.update(&self.bytes[CRC_FROM..BODY_FROM]);
-                crc.combine(body_crc);
-                crc
-            }
-            None => {
-                let mut crc = crc32fast::Hasher::new();
-                crc.update(&self.bytes[CRC_FROM..]);
-                crc
-            }
-        };
-        self.bytes[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
+        seal_in_place(
+            &mut self.bytes,
+            base_offset,
+            durable_watermark,
+            self.body_crc.as_ref(),
+        );
         &self.bytes
     }
 }
