@@ -600,6 +600,15 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.flusher_signal.stop();
+        // The last handle went away without `close`: the write buffer (if any) still goes to
+        // the file, as it would have without a buffer. A failure is logged; the appends it
+        // held were never promised durable.
+        if self.options.write_buffer_bytes > 0 {
+            if let Err(error) = self.flush_all() {
+                tracing::error!(dir = %self.dir.display(), %error,
+                    "write buffer lost when the log was dropped");
+            }
+        }
     }
 }
 

@@ -42,6 +42,11 @@ pub struct QueueOptions {
     pub dedup: DedupOptions,
     /// Journal records between consumer-group checkpoints (default 100,000).
     pub checkpoint_interval_records: u64,
+    /// Under `Interval` and `Never` only: sends are gathered in the process up to this many
+    /// bytes and written to the message log with one `write` (default 0: each send is
+    /// written at once). A process crash can then lose up to this many bytes of sends that
+    /// returned; receivers, `close` and the durability interval write the buffer first.
+    pub write_buffer_bytes: u32,
 }
 
 impl Default for QueueOptions {
@@ -56,6 +61,7 @@ impl Default for QueueOptions {
             retention: RetentionOptions::default(),
             dedup: DedupOptions::default(),
             checkpoint_interval_records: 100_000,
+            write_buffer_bytes: 0,
         }
     }
 }
@@ -64,6 +70,18 @@ impl QueueOptions {
     /// Sets the durability policy.
     pub fn durability(mut self, durability: Durability) -> Self {
         self.durability = durability;
+        self
+    }
+
+    /// Sets the in-process write buffer of `Interval` and `Never` queues.
+    ///
+    /// ```
+    /// use logq::{Durability, QueueOptions};
+    /// let fast = QueueOptions::default().durability(Durability::Never).write_buffer_bytes(64 * 1024);
+    /// assert_eq!(fast.write_buffer_bytes, 65_536);
+    /// ```
+    pub fn write_buffer_bytes(mut self, bytes: u32) -> Self {
+        self.write_buffer_bytes = bytes;
         self
     }
 

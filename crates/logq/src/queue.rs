@@ -147,7 +147,13 @@ impl QueueInner {
             queue: name.to_owned(),
             source,
         };
-        let log = Log::open(dir.join("log"), log_options.clone()).map_err(wrap_log)?;
+        let log = Log::open(
+            dir.join("log"),
+            log_options
+                .clone()
+                .write_buffer_bytes(options.write_buffer_bytes),
+        )
+        .map_err(wrap_log)?;
         let group_options = OffsetOptions::default()
             .durability(options.durability)
             .group_config(GroupConfig {

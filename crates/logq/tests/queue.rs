@@ -456,6 +456,35 @@ fn buffered_durability_still_survives_a_process_crash() {
 }
 
 #[test]
+fn a_write_buffer_delivers_its_sends_at_once_and_writes_them_when_the_store_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue_options = QueueOptions::default()
+        .durability(Durability::Never)
+        .write_buffer_bytes(64 * 1024);
+    let store = open(dir.path(), queue_options.clone());
+    let orders = store.queue("orders").unwrap();
+    let payments = orders.consumer("payments").unwrap();
+    for i in 0..100u8 {
+        orders.send(Message::new(vec![i])).unwrap();
+    }
+    // Far less than 64 KiB: all still in the buffer, yet a receiver gets them in order.
+    for i in 0..10u8 {
+        let delivery = payments.receive(SECOND).unwrap().unwrap();
+        assert_eq!(delivery.payload(), [i]);
+        delivery.ack().unwrap();
+    }
+    drop((store, orders, payments));
+    let store = open(dir.path(), queue_options);
+    let orders = store.queue("orders").unwrap();
+    assert_eq!(
+        orders.id_range().1,
+        MessageId(100),
+        "dropping the store wrote the buffer"
+    );
+    assert_eq!(orders.peek(MessageId(99)).unwrap().payload, [99]);
+}
+
+#[test]
 fn leases_of_a_dead_process_are_released_when_the_store_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(
