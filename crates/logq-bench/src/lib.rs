@@ -7,7 +7,7 @@
 //! The pieces, one concept per module:
 //! - [`target`]: what a queue under test offers the scenarios ([`target::Target`],
 //!   [`target::Producer`], [`target::Consumer`]);
-//! - [`logq_target`]: logq, on `logq_log::Log` until the queue API exists;
+//! - [`logq_target`]: logq through the queue API users embed (`logq::Store`);
 //! - [`peers`]: the peers (servers started as child processes, embedded crates in process);
 //! - [`scenarios`]: the six scenarios;
 //! - [`stats`], [`report`], [`plot`]: medians, the Markdown table, the SVG charts;

@@ -3,12 +3,13 @@
 //! Producers `send` under [`Durability::Always`] (concurrent senders share one fdatasync).
 //! The consumer is a member of one consumer group: it receives with leases and acknowledges
 //! the messages of each poll with one durable batch ack (`Consumer::ack_all`). The restart
-//! scenario kills a child process that holds the log open and measures a fresh process
-//! opening and recovering it.
+//! scenario fills a store, kills (SIGKILL) a child process that sends and acks on it, and
+//! measures a fresh process until it has opened and recovered the store (message log,
+//! consumer-group journal and checkpoint, dedup snapshot) and received the next message.
 
 use crate::target::{Consumer, Mode, Producer, Target};
 use crate::Result;
-use logq_log::{Durability, Log, LogOptions, Record};
+use logq_log::Durability;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -44,10 +45,6 @@ impl LogqTarget {
             .clone()
             .ok_or_else(|| "logq target used before reset".into())
     }
-}
-
-fn options(durability: Durability) -> LogOptions {
-    LogOptions::default().durability(durability)
 }
 
 impl Target for LogqTarget {
@@ -144,21 +141,28 @@ impl Target for LogqTarget {
 }
 
 /// Writes about `bytes` of 256 B records into a new log in `dir` (buffered, synced once).
+/// Fills a store at `dir` with about `bytes` of 256 B messages in queue `bench` (batches of
+/// 1,000, `Durability::Never`, then one sync).
 fn fill_backlog(dir: &Path, bytes: u64) -> Result<()> {
-    let log = Log::open(dir, options(Durability::Never))?;
+    let options = logq::Options {
+        queue: logq::QueueOptions::default().durability(Durability::Never),
+    };
+    let store = logq::Store::open(dir, options)?;
+    let queue = store.queue("bench")?;
     let batch_len: u64 = 1_000;
     let record_bytes = u64::try_from(crate::PAYLOAD_BYTES)?;
     let batches = bytes.div_ceil(record_bytes * batch_len).max(1);
-    let payloads: Vec<Vec<u8>> = (0..batch_len).map(crate::payload).collect();
-    let records: Vec<Record<'_>> = payloads.iter().map(|p| Record::new(p)).collect();
+    let messages: Vec<logq::Message> = (0..batch_len)
+        .map(|i| logq::Message::new(crate::payload(i)))
+        .collect();
     for _ in 0..batches {
-        log.append(&records)?;
+        queue.send_batch(&messages)?;
     }
-    log.close()?;
+    queue.sync()?;
+    store.close()?;
     Ok(())
 }
 
-/// A child running [`restart_child`]; returned once it printed `ready`.
 struct Child(std::process::Child);
 
 fn spawn_child(exe: &Path, dir: &Path, phase: &str) -> Result<Child> {
@@ -187,25 +191,42 @@ fn spawn_child(exe: &Path, dir: &Path, phase: &str) -> Result<Child> {
 /// `write`: open the log, print `ready`, append durably until killed. `open`: open the log
 /// (recovering it), read its first and last record, print `ready <records>` and exit.
 pub fn restart_child(dir: &Path, phase: &str) -> Result<()> {
-    let log = Log::open(dir, options(Durability::Always))?;
+    let store = logq::Store::open(dir, logq::Options::default())?;
+    let queue = store.queue("bench")?;
+    let consumer = queue.consumer("bench")?;
     match phase {
         "write" => {
+            // A live service: one thread sends durably, this one receives and acks, until
+            // the parent kills the process.
+            let producer = queue.clone();
+            std::thread::spawn(move || {
+                let payload = crate::payload(0);
+                while producer.send(logq::Message::new(payload.clone())).is_ok() {}
+            });
             println!("ready");
             std::io::stdout().flush()?;
-            let payload = crate::payload(0);
             loop {
-                log.append(&[Record::new(&payload)])?;
+                if let Some(delivery) = consumer.receive(Duration::from_secs(1))? {
+                    delivery.ack()?;
+                }
             }
         }
         "open" => {
-            let first = log.read(log.first_offset())?;
-            let last = log.read(log.next_offset().saturating_sub(1))?;
-            if first.payload.len() != crate::PAYLOAD_BYTES
-                || last.payload.len() != crate::PAYLOAD_BYTES
-            {
-                return Err("backlog records read back with the wrong size".into());
+            // Usable again: the next unacknowledged message is delivered.
+            let delivery = consumer
+                .receive(Duration::from_secs(10))?
+                .ok_or("no message delivered after the restart")?;
+            if delivery.payload().len() != crate::PAYLOAD_BYTES {
+                return Err("backlog message read back with the wrong size".into());
             }
-            println!("ready {}", log.next_offset());
+            let depth = queue
+                .stats()?
+                .groups
+                .iter()
+                .find(|g| g.group == "bench")
+                .map_or(0, |g| g.depth);
+            delivery.abandon();
+            println!("ready {depth}");
             std::io::stdout().flush()?;
             Ok(())
         }
