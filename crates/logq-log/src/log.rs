@@ -244,6 +244,18 @@ impl Log {
         &self.inner.report
     }
 
+    /// The durability policy the log was opened with.
+    ///
+    /// ```
+    /// use logq_log::{Durability, Log, LogOptions};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    /// assert_eq!(log.durability(), Durability::Always);
+    /// ```
+    pub fn durability(&self) -> Durability {
+        self.inner.options.durability
+    }
+
     /// The first offset still in the log (retention removes older segments).
     pub fn first_offset(&self) -> u64 {
         self.inner

@@ -58,6 +58,8 @@ fn handmade_workload() -> Workload {
         index_interval_bytes: 100,
         preallocate_bytes: 1 << 20,
         threads: 1,
+        durability: logq_log::Durability::Always,
+        write_buffer_bytes: 0,
         steps: vec![
             append(&[10]),
             append(&[700]),
@@ -141,6 +143,42 @@ fn exhaustive_threaded_workloads() {
     }
     assert!(stats.crash_points >= 500, "too few crash points: {stats:?}");
     report("exhaustive_threaded_workloads", &stats, started);
+}
+
+/// `Interval` and `Never`, with and without the write buffer: appends promise nothing, a
+/// `sync` that returned makes everything appended before it durable, and every recovered
+/// log is still a dense prefix of whole batches at the offsets their appends returned.
+#[test]
+fn exhaustive_buffered_durability_workloads() {
+    let started = Instant::now();
+    let mut stats = Stats::default();
+    let mut seen = std::collections::HashSet::new();
+    for seed in 200..206 {
+        let workload = Workload::random_buffered(seed, 1, 40, 40);
+        seen.insert((
+            matches!(workload.durability, logq_log::Durability::Never),
+            workload.write_buffer_bytes > 0,
+        ));
+        stats.add(unwrap_or_panic(explore_exhaustive(
+            &workload,
+            ExploreConfig::default(),
+        )));
+    }
+    for (seed, error) in [(210, FaultError::Eio), (211, FaultError::Enospc)] {
+        let workload = Workload::random_buffered(seed, 1, 30, 30);
+        let config = ExploreConfig {
+            crash_seeds: 3,
+            recovery_crash_seeds: 0,
+            ..ExploreConfig::default()
+        };
+        stats.add(unwrap_or_panic(explore_faults(&workload, error, config)));
+    }
+    assert!(seen.len() >= 3, "policies covered: {seen:?}");
+    assert!(
+        stats.crash_points >= 1_000,
+        "too few crash points: {stats:?}"
+    );
+    report("exhaustive_buffered_durability_workloads", &stats, started);
 }
 
 fn single_faults(test: &str, error: FaultError) {

@@ -151,7 +151,7 @@ fn check_batches(state: &LogState, model: &Model) -> Result<(), Violation> {
                 _ => return Err(Violation::PartialBatch { offset, batch: id }),
             }
         }
-        if let Some(acked) = &batch.acked {
+        if let Some(acked) = &batch.returned {
             if acked.start != offset {
                 return Err(Violation::WrongOffset {
                     batch: id,

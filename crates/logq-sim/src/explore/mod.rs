@@ -10,6 +10,8 @@
 //!     index_interval_bytes: 64,
 //!     preallocate_bytes: 0,
 //!     threads: 1,
+//!     durability: logq_log::Durability::Always,
+//!     write_buffer_bytes: 0,
 //!     steps: vec![Step::Append { sizes: vec![40, 300] }, Step::Reopen, Step::Append { sizes: vec![8] }],
 //! };
 //! let stats = explore_exhaustive(&workload, ExploreConfig::default()).unwrap();

@@ -14,8 +14,12 @@ use std::ops::Range;
 pub struct SentBatch {
     /// The payloads, in order.
     pub payloads: Vec<Vec<u8>>,
-    /// The offsets the append returned, when it returned `Ok`.
+    /// The offsets the append returned, once they are promised durable: when the append
+    /// returned `Ok` under `Always`, or a later `sync` returned `Ok` otherwise.
     pub acked: Option<Range<u64>>,
+    /// The offsets the append returned when it returned `Ok` (durable or not). A batch found
+    /// in the log must be at these offsets.
+    pub returned: Option<Range<u64>>,
 }
 
 /// Everything sent and acknowledged so far.
@@ -67,14 +71,44 @@ impl Model {
         self.batches.push(SentBatch {
             payloads: payloads.clone(),
             acked: None,
+            returned: None,
         });
         (id, payloads)
     }
 
-    /// Marks batch `id` acknowledged at `offsets`.
+    /// Marks batch `id` acknowledged (promised durable) at `offsets`.
     pub fn ack(&mut self, id: usize, offsets: Range<u64>) {
         if let Some(batch) = self.batches.get_mut(id) {
+            batch.returned = Some(offsets.clone());
             batch.acked = Some(offsets);
+        }
+    }
+
+    /// Notes that the append of batch `id` returned `offsets` without a durability promise
+    /// (`Interval`, `Never`).
+    pub fn returned(&mut self, id: usize, offsets: Range<u64>) {
+        if let Some(batch) = self.batches.get_mut(id) {
+            batch.returned = Some(offsets);
+        }
+    }
+
+    /// The batches whose append returned but that are not promised durable yet: what a
+    /// `sync` starting now covers.
+    pub fn not_yet_durable(&self) -> Vec<usize> {
+        self.batches
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.returned.is_some() && b.acked.is_none())
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// A `sync` that started after `ids` were appended returned `Ok`: they are durable.
+    pub fn synced(&mut self, ids: &[usize]) {
+        for id in ids {
+            if let Some(batch) = self.batches.get_mut(*id) {
+                batch.acked.clone_from(&batch.returned);
+            }
         }
     }
 

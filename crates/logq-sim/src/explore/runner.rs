@@ -166,10 +166,16 @@ fn exec_step(
     let before = fs.faults_fired();
     match step {
         Step::Append { sizes } => append(fs, log, sizes, model),
-        Step::Sync => match log.sync() {
-            Ok(()) => Ok(StepEnd::Done),
-            Err(error) => classify(fs, before, "sync", &error),
-        },
+        Step::Sync => {
+            let covered = model.lock().not_yet_durable();
+            match log.sync() {
+                Ok(()) => {
+                    model.lock().synced(&covered);
+                    Ok(StepEnd::Done)
+                }
+                Err(error) => classify(fs, before, "sync", &error),
+            }
+        }
         Step::Retain { keep } => {
             let below = log.next_offset().saturating_sub(*keep);
             model.lock().note_retention(below);
@@ -203,11 +209,20 @@ fn append(
                     returned: range,
                 });
             }
-            model.lock().ack(id, range);
+            if log_promises_durability(log) {
+                model.lock().ack(id, range);
+            } else {
+                model.lock().returned(id, range);
+            }
             Ok(StepEnd::Done)
         }
         Err(error) => classify(fs, before, "append", &error),
     }
+}
+
+/// Whether an append that returned `Ok` is durable (`Durability::Always`).
+fn log_promises_durability(log: &Log) -> bool {
+    log.durability() == logq_log::Durability::Always
 }
 
 /// Invariant 8: after a failed append or sync, a fresh append on the handle fails.

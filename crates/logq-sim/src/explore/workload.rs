@@ -3,7 +3,7 @@
 //!
 //! Invariant: [`Workload::random`] is a pure function of its seed.
 
-use crate::rng::SimRng;
+use crate::rng::{derive_seed, SimRng};
 use crate::SimFs;
 use logq_log::{Durability, LogOptions};
 use std::path::PathBuf;
@@ -44,6 +44,13 @@ pub struct Workload {
     pub preallocate_bytes: u64,
     /// Appending threads (1: steps run in order on one thread).
     pub threads: usize,
+    /// `LogOptions::durability`. Under `Interval` and `Never` an append promises nothing
+    /// about durability; a `Sync` step that returns `Ok` makes every append that returned
+    /// before it durable. (`Interval` runs use a period far longer than a run, so the
+    /// background flusher never fires and runs stay deterministic.)
+    pub durability: Durability,
+    /// `LogOptions::write_buffer_bytes` (`Interval` and `Never` only).
+    pub write_buffer_bytes: u32,
     /// The operations.
     pub steps: Vec<Step>,
 }
@@ -63,8 +70,29 @@ impl Workload {
             index_interval_bytes,
             preallocate_bytes,
             threads: threads.max(1),
+            durability: Durability::Always,
+            write_buffer_bytes: 0,
             steps,
         }
+    }
+
+    /// A random workload under `Interval` or `Never` (drawn from the seed), with or without a
+    /// write buffer, and more `Sync` steps: the durability promise is made by `sync`.
+    pub fn random_buffered(seed: u64, threads: usize, steps_min: u64, steps_max: u64) -> Workload {
+        let mut workload = Workload::random(seed, threads, steps_min, steps_max);
+        let mut rng = SimRng::new(derive_seed(seed, &[0xB0F]));
+        workload.durability = if rng.chance(1, 2) {
+            Durability::Never
+        } else {
+            Durability::Interval(std::time::Duration::from_secs(3600))
+        };
+        workload.write_buffer_bytes = [0, 0, 200, 1500][rng.index(4)];
+        for step in &mut workload.steps {
+            if matches!(step, Step::Append { .. }) && rng.chance(1, 6) {
+                *step = Step::Sync;
+            }
+        }
+        workload
     }
 
     /// The directory of the log.
@@ -75,7 +103,8 @@ impl Workload {
     /// The options of the log on `fs`.
     pub fn options(&self, fs: &SimFs) -> LogOptions {
         LogOptions::default()
-            .durability(Durability::Always)
+            .durability(self.durability)
+            .write_buffer_bytes(self.write_buffer_bytes)
             .segment_bytes_max(self.segment_bytes_max)
             .index_interval_bytes(self.index_interval_bytes)
             .preallocate_bytes(self.preallocate_bytes)

@@ -47,6 +47,8 @@ fn workload(u: &mut Unstructured<'_>) -> arbitrary::Result<Workload> {
         index_interval_bytes,
         preallocate_bytes,
         threads: 1,
+        durability: logq_log::Durability::Always,
+        write_buffer_bytes: 0,
         steps,
     })
 }
