@@ -9,15 +9,17 @@ use logq_log::{Durability, Log, LogOptions, Record};
 use std::time::{Duration, Instant};
 
 const RECORD_BYTES: usize = 256;
+/// Record sizes of the append benchmarks.
+const RECORD_SIZES: [usize; 2] = [256, 1024];
 
-/// Runs `iterations` appends of one record spread over `appenders` threads.
-fn appends(log: &Log, appenders: u64, iterations: u64) -> Duration {
+/// Runs `iterations` appends of one `record_bytes` record spread over `appenders` threads.
+fn appends(log: &Log, record_bytes: usize, appenders: u64, iterations: u64) -> Duration {
     let per_thread = iterations.div_ceil(appenders);
     let start = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..appenders {
             scope.spawn(|| {
-                let payload = [7u8; RECORD_BYTES];
+                let payload = vec![7u8; record_bytes];
                 for _ in 0..per_thread {
                     log.append(&[Record::new(&payload)]).expect("append");
                 }
@@ -28,70 +30,84 @@ fn appends(log: &Log, appenders: u64, iterations: u64) -> Duration {
 }
 
 fn durable_appends(c: &mut Criterion) {
-    let mut group = c.benchmark_group("append_256B_always");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(4));
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("raw_write_fdatasync", |b| {
-        b.iter_custom(|iterations| {
-            let dir = logq_benches::bench_dir();
-            logq_benches::raw_write_fdatasync(dir.path(), RECORD_BYTES, iterations)
+    for record_bytes in RECORD_SIZES {
+        let mut group = c.benchmark_group(format!("append_{record_bytes}B_always"));
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(4));
+        group.throughput(Throughput::Elements(1));
+        group.bench_function("raw_write_fdatasync", |b| {
+            b.iter_custom(|iterations| {
+                let dir = logq_benches::bench_dir();
+                logq_benches::raw_write_fdatasync(dir.path(), record_bytes, iterations)
+            });
         });
-    });
-    for appenders in [1u64, 4, 16, 64] {
-        group.bench_with_input(
-            BenchmarkId::new("appenders", appenders),
-            &appenders,
-            |b, &n| {
-                b.iter_custom(|iterations| {
-                    let dir = logq_benches::bench_dir();
-                    let log = Log::open(dir.path(), LogOptions::default()).expect("open");
-                    appends(&log, n, iterations)
-                });
-            },
-        );
+        for appenders in [1u64, 4, 16, 64] {
+            group.bench_with_input(
+                BenchmarkId::new("appenders", appenders),
+                &appenders,
+                |b, &n| {
+                    b.iter_custom(|iterations| {
+                        let dir = logq_benches::bench_dir();
+                        let log = Log::open(dir.path(), LogOptions::default()).expect("open");
+                        appends(&log, record_bytes, n, iterations)
+                    });
+                },
+            );
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 fn buffered_appends(c: &mut Criterion) {
-    let mut group = c.benchmark_group("append_256B_never");
-    group.sample_size(20);
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("1_appender", |b| {
-        b.iter_custom(|iterations| {
-            let dir = logq_benches::bench_dir();
-            let options = LogOptions::default().durability(Durability::Never);
-            let log = Log::open(dir.path(), options).expect("open");
-            appends(&log, 1, iterations)
+    for record_bytes in RECORD_SIZES {
+        let mut group = c.benchmark_group(format!("append_{record_bytes}B_never"));
+        group.sample_size(20);
+        group.throughput(Throughput::Elements(1));
+        group.bench_function("1_appender", |b| {
+            b.iter_custom(|iterations| {
+                let dir = logq_benches::bench_dir();
+                let options = LogOptions::default().durability(Durability::Never);
+                let log = Log::open(dir.path(), options).expect("open");
+                appends(&log, record_bytes, 1, iterations)
+            });
         });
-    });
-    group.bench_function("1_appender_write_buffer_64KiB", |b| {
-        b.iter_custom(|iterations| {
-            let dir = logq_benches::bench_dir();
-            let options = LogOptions::default()
-                .durability(Durability::Never)
-                .write_buffer_bytes(64 * 1024);
-            let log = Log::open(dir.path(), options).expect("open");
-            appends(&log, 1, iterations)
+        group.bench_function("1_appender_write_buffer_64KiB", |b| {
+            b.iter_custom(|iterations| {
+                let dir = logq_benches::bench_dir();
+                let options = LogOptions::default()
+                    .durability(Durability::Never)
+                    .write_buffer_bytes(64 * 1024);
+                let log = Log::open(dir.path(), options).expect("open");
+                appends(&log, record_bytes, 1, iterations)
+            });
         });
-    });
-    group.bench_function("1_appender_batches_of_100", |b| {
-        b.iter_custom(|iterations| {
-            let dir = logq_benches::bench_dir();
-            let options = LogOptions::default().durability(Durability::Never);
-            let log = Log::open(dir.path(), options).expect("open");
-            let payload = [7u8; RECORD_BYTES];
-            let batch = vec![Record::new(&payload); 100];
-            let start = Instant::now();
-            for _ in 0..iterations.div_ceil(100) {
-                log.append(&batch).expect("append");
-            }
-            start.elapsed()
+        group.bench_function("4_appenders_write_buffer_64KiB", |b| {
+            b.iter_custom(|iterations| {
+                let dir = logq_benches::bench_dir();
+                let options = LogOptions::default()
+                    .durability(Durability::Never)
+                    .write_buffer_bytes(64 * 1024);
+                let log = Log::open(dir.path(), options).expect("open");
+                appends(&log, record_bytes, 4, iterations)
+            });
         });
-    });
-    group.finish();
+        group.bench_function("1_appender_batches_of_100", |b| {
+            b.iter_custom(|iterations| {
+                let dir = logq_benches::bench_dir();
+                let options = LogOptions::default().durability(Durability::Never);
+                let log = Log::open(dir.path(), options).expect("open");
+                let payload = vec![7u8; record_bytes];
+                let batch = vec![Record::new(&payload); 100];
+                let start = Instant::now();
+                for _ in 0..iterations.div_ceil(100) {
+                    log.append(&batch).expect("append");
+                }
+                start.elapsed()
+            });
+        });
+        group.finish();
+    }
 }
 
 fn sequential_read(c: &mut Criterion) {

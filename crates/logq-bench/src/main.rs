@@ -34,6 +34,9 @@ struct Cli {
     /// Backlog sizes of the restart scenario, in GB (10^9 bytes), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,10")]
     restart_gb: Vec<f64>,
+    /// The largest restart backlog filled for a peer, in GB (logq runs every size).
+    #[arg(long, default_value_t = 1.0)]
+    peer_restart_gb_max: f64,
     /// Do not run scripts/install-peers.sh for missing peers.
     #[arg(long)]
     no_install: bool,
@@ -59,6 +62,14 @@ enum Internal {
     },
 }
 
+/// Bytes in `gb` GB (10^9 bytes).
+fn gb_to_bytes(gb: f64) -> u64 {
+    // Sizes in GB from the command line; rounding to whole bytes is intended.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let bytes = (gb * 1e9).round() as u64;
+    bytes
+}
+
 fn config(cli: &Cli) -> Result<BenchConfig, String> {
     let self_exe = std::env::current_exe().ok();
     if cli.quick {
@@ -75,16 +86,7 @@ fn config(cli: &Cli) -> Result<BenchConfig, String> {
             peers.push(PeerKind::parse(name).ok_or_else(|| format!("unknown peer {name:?}"))?);
         }
     }
-    let restart_bytes = cli
-        .restart_gb
-        .iter()
-        .map(|gb| {
-            // Sizes in GB from the command line; rounding to whole bytes is intended.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let bytes = (gb * 1e9).round() as u64;
-            bytes
-        })
-        .collect();
+    let restart_bytes = cli.restart_gb.iter().map(|gb| gb_to_bytes(*gb)).collect();
     Ok(BenchConfig {
         quick: false,
         runs: cli.runs.max(1),
@@ -94,6 +96,7 @@ fn config(cli: &Cli) -> Result<BenchConfig, String> {
         producers: 16,
         rates: vec![1_000, 10_000],
         restart_bytes,
+        peer_restart_bytes_max: gb_to_bytes(cli.peer_restart_gb_max),
         peers,
         install: !cli.no_install,
         work_dir: cli.work_dir.clone(),

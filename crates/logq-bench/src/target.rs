@@ -38,6 +38,11 @@ pub trait Target: Send + Sync {
     fn restart_unsupported(&self) -> Option<String> {
         Some("kill -9 and restart not implemented for this target in the harness".into())
     }
+    /// The largest backlog the restart scenario fills for this target (`None`: every size
+    /// asked for). Filling is the slow part for peers with a low ingest rate.
+    fn restart_bytes_max(&self) -> Option<u64> {
+        None
+    }
     /// Measures the restart time after `kill -9` with about `backlog_bytes` queued; `Err`
     /// with a reason when the target cannot be restarted by this harness.
     fn restart_after_kill(&self, backlog_bytes: u64) -> Result<Duration> {

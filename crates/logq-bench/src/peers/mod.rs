@@ -77,7 +77,7 @@ impl PeerKind {
         match self {
             PeerKind::Redis => "`redis` crate, sync API",
             PeerKind::Postgres => "`postgres` crate (sync)",
-            PeerKind::RabbitMq => "none yet (planned: `amiquip`, sync)",
+            PeerKind::RabbitMq => "`lapin` 4 (async, `async-global-executor` runtime, driven with `futures::executor::block_on`)",
             PeerKind::Nats => "minimal NATS protocol client over std TCP (in this crate)",
             PeerKind::Sqlite => "`rusqlite` (bundled SQLite)",
             PeerKind::Yaque => "`yaque` crate",

@@ -139,6 +139,25 @@ pub fn run_once(
             target.reset(Mode::Buffered)?;
             buffered::run(target, config.duration)
         }
-        Scenario::Restart => restart::run(target, &config.restart_bytes),
+        Scenario::Restart => {
+            let cap = if target.name() == crate::logq_target::LOGQ_NAME {
+                target.restart_bytes_max()
+            } else {
+                Some(
+                    target
+                        .restart_bytes_max()
+                        .map_or(config.peer_restart_bytes_max, |max| {
+                            max.min(config.peer_restart_bytes_max)
+                        }),
+                )
+            };
+            let sizes: Vec<u64> = config
+                .restart_bytes
+                .iter()
+                .copied()
+                .filter(|bytes| cap.is_none_or(|cap| *bytes <= cap))
+                .collect();
+            restart::run(target, &sizes)
+        }
     }
 }
