@@ -119,13 +119,21 @@ pub fn markdown(results: &Results, plots: &[String], closing: &str) -> String {
         out,
         "# logq benchmarks: side by side with the queues users would pick instead\n"
     );
+    // Sizes for a label: u64 -> f64 is exact for these sizes.
+    #[allow(clippy::cast_precision_loss)]
+    let gb = |bytes: u64| format!("{}", bytes as f64 / 1e9);
+    let restart_gb: Vec<String> = c.restart_bytes.iter().map(|b| gb(*b)).collect();
     let _ = writeln!(
         out,
         "Written by `logq-bench` (crates/logq-bench). Regenerate (as root, peers from Debian \
          packages): `sh crates/logq-bench/scripts/install-peers.sh && cargo run --release -p \
-         logq-bench -- --runs 3 --restart-gb 0.1,0.5` (settings below). \
+         logq-bench -- --runs {} --restart-gb {} --peer-restart-gb-max {} --docs-dir docs` \
+         (settings below). \
          Every figure is the median of {} run(s), with min and max; 256 B payloads; every \
          target on the same disk, one at a time, on 127.0.0.1.\n",
+        c.runs,
+        restart_gb.join(","),
+        gb(c.peer_restart_bytes_max),
         c.runs
     );
     let _ = writeln!(out, "## Machine\n");
