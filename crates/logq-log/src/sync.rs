@@ -32,6 +32,15 @@ use std::sync::Arc;
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
+/// How many times a waiter yields its CPU (checking its signal in between) before it sleeps
+/// on a futex. A commit takes about one fdatasync, and a futex sleep plus wake-up costs
+/// ~10 µs of kernel CPU on a small VM; yielding first lets most waiters see their signal
+/// without sleeping (the leader's `unpark` of a thread that is not parked is then one atomic
+/// store, no system call), while other threads still get the CPU. Measured on the 2-vCPU VM
+/// with 4 / 16 / 64 appenders: +20 % / +45 % / +25 % appends per second against parking at
+/// once; 1,000 yields was worse than 100 (the spinners crowd out the threads with work).
+const SPIN_YIELDS_BEFORE_PARK: u32 = 100;
+
 /// A waiter's slot is not signalled yet.
 const WAITING: u8 = 0;
 /// The waiter's target is durable.
@@ -75,8 +84,15 @@ impl Waiter {
         self.thread.unpark();
     }
 
-    /// Parks until signalled (`park` may return spuriously).
+    /// Waits until signalled: yields up to `SPIN_YIELDS_BEFORE_PARK` times, then parks
+    /// (`park` may return spuriously).
     fn wait(&self) -> u8 {
+        for _ in 0..SPIN_YIELDS_BEFORE_PARK {
+            if self.signal.load(Ordering::Acquire) != WAITING {
+                break;
+            }
+            std::thread::yield_now();
+        }
         loop {
             let signal = self.signal.load(Ordering::Acquire);
             if signal != WAITING {
