@@ -64,34 +64,22 @@ fn buffered_appends(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("append_{record_bytes}B_never"));
         group.sample_size(20);
         group.throughput(Throughput::Elements(1));
-        group.bench_function("1_appender", |b| {
-            b.iter_custom(|iterations| {
-                let dir = logq_benches::bench_dir();
-                let options = LogOptions::default().durability(Durability::Never);
-                let log = Log::open(dir.path(), options).expect("open");
-                appends(&log, record_bytes, 1, iterations)
+        for (name, appenders, write_buffer_bytes) in [
+            ("1_appender", 1, 0),
+            ("1_appender_write_buffer_64KiB", 1, 64 * 1024),
+            ("4_appenders_write_buffer_64KiB", 4, 64 * 1024),
+        ] {
+            group.bench_function(name, |b| {
+                b.iter_custom(|iterations| {
+                    let dir = logq_benches::bench_dir();
+                    let options = LogOptions::default()
+                        .durability(Durability::Never)
+                        .write_buffer_bytes(write_buffer_bytes);
+                    let log = Log::open(dir.path(), options).expect("open");
+                    appends(&log, record_bytes, appenders, iterations)
+                });
             });
-        });
-        group.bench_function("1_appender_write_buffer_64KiB", |b| {
-            b.iter_custom(|iterations| {
-                let dir = logq_benches::bench_dir();
-                let options = LogOptions::default()
-                    .durability(Durability::Never)
-                    .write_buffer_bytes(64 * 1024);
-                let log = Log::open(dir.path(), options).expect("open");
-                appends(&log, record_bytes, 1, iterations)
-            });
-        });
-        group.bench_function("4_appenders_write_buffer_64KiB", |b| {
-            b.iter_custom(|iterations| {
-                let dir = logq_benches::bench_dir();
-                let options = LogOptions::default()
-                    .durability(Durability::Never)
-                    .write_buffer_bytes(64 * 1024);
-                let log = Log::open(dir.path(), options).expect("open");
-                appends(&log, record_bytes, 4, iterations)
-            });
-        });
+        }
         group.bench_function("1_appender_batches_of_100", |b| {
             b.iter_custom(|iterations| {
                 let dir = logq_benches::bench_dir();

@@ -25,7 +25,7 @@
 
 use crate::error::{Error, Result};
 use crate::fs::FsFile;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
@@ -191,7 +191,12 @@ impl GroupCommit {
 
     /// Poisons the log after a failed write or fsync.
     pub fn poison(&self, cause: &Error) {
-        let mut state = self.state.lock();
+        self.poison_and_release(self.state.lock(), cause);
+    }
+
+    /// Records the poison, releases the lock, fails every waiter and wakes a roll waiting
+    /// for the fsync slot.
+    fn poison_and_release(&self, mut state: MutexGuard<'_, CommitState>, cause: &Error) {
         let failed = self.poison_locked(&mut state, cause);
         drop(state);
         wake_tree(failed, FAILED);
@@ -323,8 +328,7 @@ impl GroupCommit {
         let flushed = match flush() {
             Ok(flushed) => flushed,
             Err(error) => {
-                let mut state = self.state.lock();
-                return Err(self.fail_commit(&mut state, error));
+                return Err(self.fail_commit(self.state.lock(), error));
             }
         };
         // The flush announced this fdatasync (`begin_fsync`).
@@ -347,7 +351,7 @@ impl GroupCommit {
         // slot sees the poison.
         state.fsyncs_in_flight -= 1;
         if let Err(error) = synced {
-            return Err(self.fail_commit(&mut state, error));
+            return Err(self.fail_commit(state, error));
         }
         state.last_fsync = fsync_took;
         let covered = Self::take_covered(&mut state, self.durable_offset());
@@ -403,17 +407,9 @@ impl GroupCommit {
     }
 
     /// Ends a failed commit: poisons the log and fails every waiter; returns the error.
-    fn fail_commit(
-        &self,
-        state: &mut parking_lot::MutexGuard<'_, CommitState>,
-        error: Error,
-    ) -> Error {
+    fn fail_commit(&self, mut state: MutexGuard<'_, CommitState>, error: Error) -> Error {
         state.syncing = false;
-        let failed = self.poison_locked(state, &error);
-        parking_lot::MutexGuard::unlocked(state, || {
-            wake_tree(failed, FAILED);
-        });
-        self.wake.notify_all();
+        self.poison_and_release(state, &error);
         error
     }
 }

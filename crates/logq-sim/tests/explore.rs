@@ -94,55 +94,48 @@ fn exhaustive_handmade_workload() {
     report("exhaustive_handmade_workload", &stats, started);
 }
 
-#[test]
-fn exhaustive_sequential_random_workloads() {
+/// Explores every crash point of the given workloads; asserts at least `points_min` points.
+fn exhaustive(test: &str, workloads: impl IntoIterator<Item = Workload>, points_min: u64) {
     let started = Instant::now();
     let mut stats = Stats::default();
-    for seed in 0..4 {
-        let workload = Workload::random(seed, 1, 40, 40);
+    for workload in workloads {
         stats.add(unwrap_or_panic(explore_exhaustive(
             &workload,
             ExploreConfig::default(),
         )));
     }
     assert!(
-        stats.crash_points >= 2_000,
+        stats.crash_points >= points_min,
         "too few crash points: {stats:?}"
     );
-    report("exhaustive_sequential_random_workloads", &stats, started);
+    report(test, &stats, started);
+}
+
+#[test]
+fn exhaustive_sequential_random_workloads() {
+    exhaustive(
+        "exhaustive_sequential_random_workloads",
+        (0..4).map(|seed| Workload::random(seed, 1, 40, 40)),
+        2_000,
+    );
 }
 
 #[test]
 fn exhaustive_sequential_more_workloads() {
-    let started = Instant::now();
-    let mut stats = Stats::default();
-    for seed in 100..104 {
-        let workload = Workload::random(seed, 1, 40, 40);
-        stats.add(unwrap_or_panic(explore_exhaustive(
-            &workload,
-            ExploreConfig::default(),
-        )));
-    }
-    assert!(
-        stats.crash_points >= 2_000,
-        "too few crash points: {stats:?}"
+    exhaustive(
+        "exhaustive_sequential_more_workloads",
+        (100..104).map(|seed| Workload::random(seed, 1, 40, 40)),
+        2_000,
     );
-    report("exhaustive_sequential_more_workloads", &stats, started);
 }
 
 #[test]
 fn exhaustive_threaded_workloads() {
-    let started = Instant::now();
-    let mut stats = Stats::default();
-    for (seed, threads) in [(7, 2), (8, 3)] {
-        let workload = Workload::random(seed, threads, 30, 30);
-        stats.add(unwrap_or_panic(explore_exhaustive(
-            &workload,
-            ExploreConfig::default(),
-        )));
-    }
-    assert!(stats.crash_points >= 500, "too few crash points: {stats:?}");
-    report("exhaustive_threaded_workloads", &stats, started);
+    exhaustive(
+        "exhaustive_threaded_workloads",
+        [(7, 2), (8, 3)].map(|(seed, threads)| Workload::random(seed, threads, 30, 30)),
+        500,
+    );
 }
 
 /// `Interval` and `Never`, with and without the write buffer: appends promise nothing, a
