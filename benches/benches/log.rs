@@ -29,6 +29,23 @@ fn appends(log: &Log, record_bytes: usize, appenders: u64, iterations: u64) -> D
     start.elapsed()
 }
 
+/// Runs `iterations` appends of one `record_bytes` record spread over `appenders` async
+/// tasks on this one thread; each task appends, then awaits its own durability.
+fn async_appends(log: &Log, record_bytes: usize, appenders: u64, iterations: u64) -> Duration {
+    let per_task = iterations.div_ceil(appenders);
+    let payload = vec![7u8; record_bytes];
+    let start = Instant::now();
+    futures::executor::block_on(futures::future::join_all((0..appenders).map(|_| async {
+        for _ in 0..per_task {
+            let offsets = log
+                .append_deferred(&[Record::new(&payload)])
+                .expect("append");
+            log.wait_durable_async(offsets.end).await.expect("durable");
+        }
+    })));
+    start.elapsed()
+}
+
 fn durable_appends(c: &mut Criterion) {
     for record_bytes in RECORD_SIZES {
         let mut group = c.benchmark_group(format!("append_{record_bytes}B_always"));
@@ -42,18 +59,22 @@ fn durable_appends(c: &mut Criterion) {
                 logq_benches::raw_write_fdatasync(dir.path(), record_bytes, iterations)
             });
         });
-        for appenders in [1u64, 4, 16, 64] {
-            group.bench_with_input(
-                BenchmarkId::new("appenders", appenders),
-                &appenders,
-                |b, &n| {
+        /// How the appenders wait: blocking threads, or async tasks on this thread.
+        type Runner = fn(&Log, usize, u64, u64) -> Duration;
+        let runners: [(&str, Runner); 2] = [
+            ("appenders", appends),
+            ("async_appenders_on_1_thread", async_appends),
+        ];
+        for (name, runner) in runners {
+            for appenders in [1u64, 4, 16, 64] {
+                group.bench_with_input(BenchmarkId::new(name, appenders), &appenders, |b, &n| {
                     b.iter_custom(|iterations| {
                         let dir = logq_benches::bench_dir();
                         let log = Log::open(dir.path(), LogOptions::default()).expect("open");
-                        appends(&log, record_bytes, n, iterations)
+                        runner(&log, record_bytes, n, iterations)
                     });
-                },
-            );
+                });
+            }
         }
         group.finish();
     }

@@ -27,6 +27,7 @@
 //! ```
 #![deny(unsafe_code)]
 
+mod durable_future;
 pub mod error;
 pub mod format;
 pub mod fs;
@@ -41,6 +42,7 @@ mod segment;
 mod sync;
 mod writer;
 
+pub use durable_future::WaitDurable;
 pub use error::{Error, Result};
 pub use format::batch::BatchHeader;
 pub use format::record::{OwnedRecord, Record, RecordView};

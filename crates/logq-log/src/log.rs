@@ -1,5 +1,6 @@
 //! [`Log`]: the public handle of one log directory.
 
+use crate::durable_future::{AsyncWaiters, WaitDurable};
 use crate::error::{Error, Result};
 use crate::format::batch::{BatchPlan, EncodedBatch};
 use crate::format::record::{OwnedRecord, Record};
@@ -74,6 +75,8 @@ pub(crate) struct Inner {
     retention: Mutex<Option<Arc<str>>>,
     /// The last batch `read` verified.
     read_cache: ReadCache,
+    /// Futures waiting for durability, and their committer thread.
+    async_waiters: Arc<AsyncWaiters>,
 }
 
 impl std::fmt::Debug for Log {
@@ -93,6 +96,14 @@ pub(crate) fn now_ms() -> u64 {
 }
 
 impl Log {
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Log {
+        Log { inner }
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
     /// Opens (creating if needed) the log in `dir` for writing, recovering from any crash.
     ///
     /// Fails with [`Error::Locked`] when another handle has it open for writing, and with
@@ -201,6 +212,8 @@ impl Log {
                 flushed_offset: active.end_offset(),
                 last_batch_position,
                 last_indexed_position: last_indexed,
+                pending_index: Vec::new(),
+                pending_index_at: 0,
                 active,
             });
         }
@@ -221,6 +234,7 @@ impl Log {
             lock: Mutex::new(lock),
             retention: Mutex::new(None),
             read_cache: ReadCache::default(),
+            async_waiters: Arc::new(AsyncWaiters::default()),
         });
         if let (true, Durability::Interval(interval)) = (writable, inner.options.durability) {
             let weak = Arc::downgrade(&inner);
@@ -377,6 +391,40 @@ impl Log {
         }
     }
 
+    /// A future that resolves once every offset below `offset` is durable: the waiting
+    /// counterpart of [`Log::wait_durable`] for async code. It blocks no thread — a committer
+    /// thread of the log runs the fdatasync (sharing it with blocking appenders) and wakes the
+    /// task — so many tasks on a few executor threads can each wait for their own append.
+    /// Any executor will do.
+    ///
+    /// It resolves to [`Error::OffsetOutOfRange`] when `offset` is beyond the appended end,
+    /// and to [`Error::Poisoned`] or [`Error::Closed`] when the log fails or is closed first.
+    ///
+    /// ```
+    /// use logq_log::{Log, LogOptions, Record};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    /// let offsets = log.append_deferred(&[Record::new(b"order 1001")]).unwrap();
+    /// futures::executor::block_on(log.wait_durable_async(offsets.end)).unwrap();
+    /// assert!(log.durable_offset() >= 1);
+    /// ```
+    pub fn wait_durable_async(&self, offset: u64) -> WaitDurable {
+        let refused = if !self.inner.writable {
+            Some(Error::ReadOnly {
+                dir: self.inner.dir.clone(),
+            })
+        } else if offset > self.durable_offset() && offset > self.appended_offset() {
+            Some(Error::OffsetOutOfRange {
+                offset,
+                first: self.first_offset(),
+                next: self.appended_offset(),
+            })
+        } else {
+            None
+        };
+        WaitDurable::new(self.clone(), offset, refused)
+    }
+
     /// Makes every append that returned so far durable, whatever the durability policy.
     pub fn sync(&self) -> Result<()> {
         let inner = &self.inner;
@@ -393,6 +441,7 @@ impl Log {
         let result = self.sync();
         self.inner.closed.store(true, Ordering::Release);
         self.inner.stop_flusher();
+        self.inner.async_waiters.shut_down();
         *self.inner.writer.lock() = None;
         self.inner.lock.lock().take();
         result
@@ -591,8 +640,21 @@ impl Inner {
                 if always {
                     self.visible_offset.fetch_max(durable, Ordering::AcqRel);
                 }
+                self.async_waiters.wake_covered(durable);
             },
         )
+    }
+
+    pub(crate) fn commit(&self) -> Option<&GroupCommit> {
+        self.commit.as_ref()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn async_waiters(&self) -> &Arc<AsyncWaiters> {
+        &self.async_waiters
     }
 
     pub(crate) fn visible_offset(&self) -> u64 {
@@ -612,6 +674,7 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.flusher_signal.stop();
+        self.async_waiters.signal_stop();
         // The last handle went away without `close`: the write buffer (if any) still goes to
         // the file, as it would have without a buffer. A failure is logged; the appends it
         // held were never promised durable.

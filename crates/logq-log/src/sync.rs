@@ -314,17 +314,25 @@ impl GroupCommit {
             // This thread owns the commit (`syncing` is true on its behalf). A commit that
             // fails after a roll made this target durable does not fail this wait: the
             // error is reported to the batches it leaves not durable.
-            if let Err(error) = self.lead(flush, on_durable) {
-                if self.durable_offset() < target {
-                    return Err(error);
+            match self.lead(flush, on_durable) {
+                Err(error) if self.durable_offset() < target => return Err(error),
+                // Everything appended was written and is durable, yet the target is not:
+                // it lies beyond the end of the log, and no commit will ever reach it.
+                Ok(written_offset) if written_offset < target => {
+                    return Err(Error::InvalidArgument(format!(
+                        "cannot wait for offset {target} to be durable: the log ends at {written_offset}"
+                    )));
                 }
+                _ => {}
             }
         }
     }
 
     /// Runs one commit — write, fdatasync, publish — then hands the commit to a waiter that
     /// is not covered yet (or ends it) and wakes the covered ones.
-    fn lead(&self, flush: &dyn Fn() -> Result<Flushed>, on_durable: &dyn Fn(u64)) -> Result<()> {
+    /// Returns the offset below which the flush wrote (and the fdatasync made durable) every
+    /// appended batch.
+    fn lead(&self, flush: &dyn Fn() -> Result<Flushed>, on_durable: &dyn Fn(u64)) -> Result<u64> {
         let flushed = match flush() {
             Ok(flushed) => flushed,
             Err(error) => {
@@ -379,7 +387,7 @@ impl GroupCommit {
         if roll_waits {
             self.wake.notify_all();
         }
-        Ok(())
+        Ok(flushed.written_offset)
     }
 
     /// Run by a designated leader, or by a new leader right after a commit released several

@@ -53,6 +53,12 @@ pub(crate) struct WriterState {
     pub last_batch_position: u64,
     /// Position of the last indexed batch.
     pub last_indexed_position: u64,
+    /// Encoded index entries of batches not yet written, for the index file from
+    /// `pending_index_at` on: written with the batches, in one write after them, so an
+    /// append costs no system call of its own and no entry reaches the file before its batch.
+    pub pending_index: Vec<u8>,
+    /// Where `pending_index` goes in the index file.
+    pub pending_index_at: u64,
 }
 
 /// A batch to seal: encoded already (large batches, outside the writer lock), or to be
@@ -183,12 +189,30 @@ impl WriterState {
                 self.allocated_len = target;
             }
         }
+        self.write_pending_index();
         self.active
             .publish_append(self.flushed_len, self.flushed_offset);
         Ok(())
     }
 
-    /// Adds an index entry when the batch starts far enough past the last indexed one.
+    /// Writes the index entries of the batches just written. A failure costs only speed: the
+    /// index is derived data, rebuilt from the log when it is missing or short.
+    fn write_pending_index(&mut self) {
+        if self.pending_index.is_empty() {
+            return;
+        }
+        if let Some(file) = &self.index_file {
+            if let Err(error) = file.write_all_at(&self.pending_index, self.pending_index_at) {
+                tracing::warn!(file = %self.active.index_path.display(), %error,
+                    "index write failed; the index will be rebuilt from the log");
+                self.index_file = None;
+            }
+        }
+        self.pending_index.clear();
+    }
+
+    /// Adds an index entry when the batch starts far enough past the last indexed one; the
+    /// entry reaches the index file with the batch (`write_pending_index`).
     fn index_batch(&mut self, options: &LogOptions, offset: u64, position: u64) {
         // `last_indexed_position` is 0 until the segment's first entry (positions are >= 32).
         let first = self.last_indexed_position == 0;
@@ -204,18 +228,17 @@ impl WriterState {
             position: position_u32,
         };
         let mut index = self.active.index.write();
-        if let (Some(file), Some(raw)) = (
+        if let (Some(_), Some(raw)) = (
             &self.index_file,
             index_file::encode_entry(self.active.base_offset, entry),
         ) {
-            let at = to_u64(
-                index_file::INDEX_HEADER_LEN + index.entries.len() * index_file::INDEX_ENTRY_LEN,
-            );
-            if let Err(error) = file.write_all_at(&raw, at) {
-                tracing::warn!(file = %self.active.index_path.display(), %error,
-                    "index write failed; the index will be rebuilt from the log");
-                self.index_file = None;
+            if self.pending_index.is_empty() {
+                self.pending_index_at = to_u64(
+                    index_file::INDEX_HEADER_LEN
+                        + index.entries.len() * index_file::INDEX_ENTRY_LEN,
+                );
             }
+            self.pending_index.extend_from_slice(&raw);
         }
         index.entries.push(entry);
         self.last_indexed_position = position;
@@ -248,6 +271,7 @@ impl WriterState {
         self.allocated_len = header_len;
         self.last_batch_position = header_len;
         self.last_indexed_position = 0;
+        self.pending_index.clear();
         Ok(segment)
     }
 }

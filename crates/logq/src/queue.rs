@@ -7,6 +7,8 @@
 //!   that first message is durable too. The dedup check and the append happen under one lock,
 //!   so concurrent sends of one id append once.
 //! - Consumers see only durable messages (the log shows readers durable offsets only).
+//! - `send_async` appends when it is called and resolves only once the message is durable;
+//!   it keeps the same dedup rule (the future of a known dedup id waits for the first copy).
 
 use crate::clock::now_ms;
 use crate::consumer::Consumer;
@@ -39,6 +41,14 @@ use std::time::{Duration, Instant};
 #[derive(Clone)]
 pub struct Queue {
     pub(crate) inner: Arc<QueueInner>,
+}
+
+/// A batch appended (or found by its dedup ids) and not yet reported sent.
+struct StagedSend {
+    ids: Vec<MessageId>,
+    /// The batch is durable once every offset below this is (0: nothing to wait for).
+    durable_end: u64,
+    now_ms: u64,
 }
 
 pub(crate) struct QueueInner {
@@ -259,12 +269,68 @@ impl QueueInner {
     }
 
     /// Sends messages as one batch, each with the `reserved` headers added; dedup ids are
-    /// checked first.
+    /// checked first. Returns once the batch is durable (under `Always`).
     pub(crate) fn send_records(
         &self,
         messages: &[Message],
         reserved: &[(&str, &[u8])],
     ) -> Result<Vec<MessageId>> {
+        let staged = self.stage_records(messages, reserved)?;
+        if self.options.durability == Durability::Always && staged.durable_end > 0 {
+            self.log
+                .wait_durable(staged.durable_end)
+                .map_err(|e| self.log_error(e))?;
+        }
+        self.finish_send(&staged)?;
+        Ok(staged.ids)
+    }
+
+    /// [`QueueInner::send_records`] for async callers: the batch is appended now (so sends
+    /// keep the order of the calls); the returned future waits for its durability without
+    /// blocking a thread.
+    pub(crate) fn send_records_async(
+        self: &Arc<Self>,
+        messages: &[Message],
+    ) -> impl std::future::Future<Output = Result<Vec<MessageId>>> + Send + 'static {
+        let staged = self.stage_records(messages, &[]);
+        let inner = Arc::clone(self);
+        async move {
+            let staged = staged?;
+            if inner.options.durability == Durability::Always && staged.durable_end > 0 {
+                inner
+                    .log
+                    .wait_durable_async(staged.durable_end)
+                    .await
+                    .map_err(|e| inner.log_error(e))?;
+            }
+            inner.finish_send(&staged)?;
+            Ok(staged.ids)
+        }
+    }
+
+    /// After the batch is durable: counts the sends, wakes consumers, snapshots the dedup
+    /// index when it is due.
+    fn finish_send(&self, staged: &StagedSend) -> Result<()> {
+        self.recorder
+            .sends
+            .lock()
+            .record(staged.now_ms, u64::try_from(staged.ids.len()).unwrap_or(0));
+        self.notify.notify();
+        let due = self.send_state.lock().sends_since_snapshot
+            >= self.options.dedup.snapshot_interval_sends;
+        if due {
+            self.snapshot_dedup()?;
+        }
+        Ok(())
+    }
+
+    /// Validates the messages, resolves dedup ids and appends the new ones as one batch
+    /// (not waiting for durability).
+    fn stage_records(
+        &self,
+        messages: &[Message],
+        reserved: &[(&str, &[u8])],
+    ) -> Result<StagedSend> {
         for message in messages {
             validate(message)?;
         }
@@ -343,20 +409,11 @@ impl QueueInner {
                 .collect();
             (ids, end)
         };
-        if self.options.durability == Durability::Always && end > 0 {
-            self.log.wait_durable(end).map_err(|e| self.log_error(e))?;
-        }
-        self.recorder
-            .sends
-            .lock()
-            .record(now, u64::try_from(messages.len()).unwrap_or(0));
-        self.notify.notify();
-        let due = self.send_state.lock().sends_since_snapshot
-            >= self.options.dedup.snapshot_interval_sends;
-        if due {
-            self.snapshot_dedup()?;
-        }
-        Ok(ids)
+        Ok(StagedSend {
+            ids,
+            durable_end: end,
+            now_ms: now,
+        })
     }
 
     /// Reads message `id`.
@@ -561,6 +618,34 @@ impl Queue {
         ids.into_iter()
             .next()
             .ok_or_else(|| Error::InvalidArgument("no message".into()))
+    }
+
+    /// Sends one message from async code: it is appended at once (sends keep the order of
+    /// the calls), and the returned future resolves to its id once it is durable (under
+    /// `Always`) without blocking a thread — many tasks can each wait for their own message
+    /// and share one fdatasync. Any executor will do; the future is `Send + 'static`.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = logq::Store::open(dir.path(), logq::Options::default()).unwrap();
+    /// let orders = store.queue("orders").unwrap();
+    /// let sent = orders.send_async(logq::Message::new(b"order 1001".to_vec()));
+    /// let id = futures::executor::block_on(sent).unwrap();
+    /// assert_eq!(orders.peek(id).unwrap().payload, b"order 1001");
+    /// ```
+    pub fn send_async(
+        &self,
+        message: Message,
+    ) -> impl std::future::Future<Output = Result<MessageId>> + Send + 'static {
+        let sent = self
+            .inner
+            .send_records_async(std::slice::from_ref(&message));
+        async move {
+            sent.await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::InvalidArgument("no message".into()))
+        }
     }
 
     /// Sends messages as one batch: all of them become durable together or none does.

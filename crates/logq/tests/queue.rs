@@ -554,3 +554,63 @@ fn batch_acks_stick_across_a_crash_and_refuse_foreign_deliveries() {
         .unwrap();
     assert_eq!(next.id(), MessageId(6));
 }
+
+#[test]
+fn async_sends_are_durable_ordered_per_task_and_deduplicated() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), QueueOptions::default());
+    let orders = store.queue("orders").unwrap();
+    let tasks = 16u64;
+    let per_task = 20u64;
+    let sent: Vec<Vec<(MessageId, Vec<u8>)>> =
+        futures::executor::block_on(futures::future::join_all((0..tasks).map(|task| {
+            let orders = orders.clone();
+            async move {
+                let mut sent = Vec::new();
+                for i in 0..per_task {
+                    let payload = format!("task {task} order {i}").into_bytes();
+                    let id = orders
+                        .send_async(Message::new(payload.clone()))
+                        .await
+                        .unwrap();
+                    sent.push((id, payload));
+                }
+                // Every task retries one shared order: it is appended once.
+                let retried = orders
+                    .send_async(Message::new(b"shared".to_vec()).dedup_id("o-shared"))
+                    .await
+                    .unwrap();
+                sent.push((retried, b"shared".to_vec()));
+                sent
+            }
+        })));
+    for task in &sent {
+        let ids: Vec<MessageId> = task.iter().map(|(id, _)| *id).collect();
+        let mut ordered = ids[..ids.len() - 1].to_vec();
+        ordered.sort();
+        assert_eq!(
+            ordered,
+            ids[..ids.len() - 1],
+            "a task's sends keep their order"
+        );
+    }
+    let shared: Vec<MessageId> = sent.iter().map(|task| task.last().unwrap().0).collect();
+    assert!(
+        shared.iter().all(|id| *id == shared[0]),
+        "one dedup id, one message"
+    );
+    assert_eq!(orders.id_range().1, MessageId(tasks * per_task + 1));
+    drop((store, orders)); // crash: no close
+    let store = open(dir.path(), QueueOptions::default());
+    let orders = store.queue("orders").unwrap();
+    for (id, payload) in sent.into_iter().flatten() {
+        assert_eq!(orders.peek(id).unwrap().payload, payload);
+    }
+    // Invalid input is refused by the future, not by a panic.
+    let refused =
+        futures::executor::block_on(orders.send_async(Message::new(b"x".to_vec()).dedup_id("")));
+    assert!(
+        matches!(refused, Err(Error::InvalidArgument(_))),
+        "{refused:?}"
+    );
+}
