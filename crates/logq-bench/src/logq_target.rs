@@ -13,6 +13,7 @@ use logq_log::Durability;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -137,6 +138,46 @@ impl Target for LogqTarget {
 
     fn client(&self) -> String {
         "in process (`logq::Store`)".to_owned()
+    }
+
+    fn async_producers(&self, producers: usize, duration: Duration) -> Option<Result<f64>> {
+        Some(self.run_async_producers(producers, duration))
+    }
+}
+
+impl LogqTarget {
+    /// `producers` tasks on this thread, each sending with `Queue::send_async` and awaiting
+    /// its own durability before its next send, for `duration`; returns msgs/s.
+    fn run_async_producers(&self, producers: usize, duration: Duration) -> Result<f64> {
+        self.reset(Mode::Durable)?;
+        let (_store, queue) = self.queue()?;
+        let stop = AtomicBool::new(false);
+        let sent = AtomicU64::new(0);
+        let start = Instant::now();
+        let outcomes: Vec<std::result::Result<(), logq::Error>> = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                std::thread::sleep(duration);
+                stop.store(true, Ordering::Relaxed);
+            });
+            futures::executor::block_on(futures::future::join_all((0..producers).map(|_| {
+                let (queue, stop, sent) = (&queue, &stop, &sent);
+                async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        let n = sent.fetch_add(1, Ordering::Relaxed);
+                        queue
+                            .send_async(logq::Message::new(crate::payload(n)))
+                            .await?;
+                    }
+                    Ok(())
+                }
+            })))
+        });
+        let elapsed = start.elapsed();
+        for outcome in outcomes {
+            outcome?;
+        }
+        // Each task counted the send it was in when stop was set: it completed it.
+        Ok(crate::stats::rate(sent.load(Ordering::Relaxed), elapsed))
     }
 }
 

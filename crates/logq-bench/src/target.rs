@@ -51,6 +51,13 @@ pub trait Target: Send + Sync {
     }
     /// A short note on the client, shown once in the report.
     fn client(&self) -> String;
+    /// Scenario (2) once more with `producers` async tasks on one thread instead of
+    /// `producers` threads, for targets with an async send that waits for durability without
+    /// blocking a thread; returns msgs/s. `None`: the target has none.
+    fn async_producers(&self, producers: usize, duration: Duration) -> Option<Result<f64>> {
+        let _ = (producers, duration);
+        None
+    }
 }
 
 /// Sends messages into a [`Target`].

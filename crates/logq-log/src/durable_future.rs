@@ -7,16 +7,21 @@
 //! started by the first registration, drives the commits: it is one more waiter of the same
 //! group commit (see `sync.rs`), for the highest registered target, so blocking and async
 //! appenders share every write and fdatasync. Each commit that advances the durable offset
-//! wakes the covered slots; N tasks on one executor thread then cost one thread wake-up per
-//! commit, not one per append. The committer starts the next commit as soon as a slot waits
-//! (no gathering as in `sync.rs`): tasks re-register faster than an fdatasync runs, so the
-//! tasks that register while one commit runs all share the next (measured on the 2-vCPU VM,
-//! 64 tasks: 192–214 k appends/s without gathering, 145–168 k with up to 1 ms of it).
+//! wakes one covered task, which wakes the other covered tasks when its executor polls it (or
+//! drops it): N tasks on one executor thread then cost one thread wake-up per commit, not one
+//! per append (waking all N from the committer made the executor drain each task before the
+//! next wake — one futex wake-up and context switch per append). The price: a covered task's
+//! wake-up waits for the first covered task's executor to poll it. The committer starts the
+//! next commit as soon as a slot waits (no gathering as in `sync.rs`): gathering made every
+//! fdatasync cover all N tasks but serialised the fdatasync with the tasks' turn on the
+//! executor (measured on the 2-vCPU VM, 64 tasks: 226–271 k appends/s without it, 170 k with
+//! up to half an fdatasync of it).
 //!
 //! Invariants (under `AsyncWaiters::state`):
-//! - a slot stays registered until it is woken; it is woken only once the durable offset
-//!   reached its target, or when the committer stopped (log poisoned or closed) — the future
-//!   then re-checks and reports why;
+//! - a slot stays registered until it is woken (directly, or chained to the first covered
+//!   slot); it is woken only once the durable offset reached its target, or when the
+//!   committer stopped (log poisoned or closed) — the future then re-checks and reports why;
+//! - a future passes the wake-ups chained to its slot on whenever it is polled or dropped;
 //! - a poll that registers re-checks the durable offset under the registry lock, and every
 //!   waker takes that lock after advancing the durable offset, so no wake-up is lost;
 //! - the committer holds the log only while it drives a commit (a `Weak` otherwise), so an
@@ -27,7 +32,6 @@ use crate::log::{Inner, Log};
 use parking_lot::{Condvar, Mutex};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
@@ -36,6 +40,52 @@ use std::thread::JoinHandle;
 struct Slot {
     target: u64,
     waker: Mutex<Waker>,
+    /// Covered slots this one's task wakes when it is polled or dropped (see `wake_covered`).
+    chained: Mutex<Chain>,
+}
+
+#[derive(Default)]
+struct Chain {
+    slots: Vec<Arc<Slot>>,
+    /// The future resolved or was dropped: nothing may be chained to it any more.
+    ended: bool,
+}
+
+impl Slot {
+    fn wake(&self) {
+        self.waker.lock().wake_by_ref();
+    }
+
+    /// Chains `slots` to this one and wakes its task, or wakes them directly when its future
+    /// has ended (it may have been polled, found itself durable and resolved before the chain
+    /// was attached).
+    fn chain_and_wake(&self, slots: Vec<Arc<Slot>>) {
+        let direct = {
+            let mut chain = self.chained.lock();
+            if chain.ended {
+                slots
+            } else {
+                chain.slots.extend(slots);
+                Vec::new()
+            }
+        };
+        self.wake();
+        for slot in direct {
+            slot.wake();
+        }
+    }
+
+    /// Wakes the slots chained to this one; with `end`, no more can be chained.
+    fn wake_chained(&self, end: bool) {
+        let slots = {
+            let mut chain = self.chained.lock();
+            chain.ended |= end;
+            std::mem::take(&mut chain.slots)
+        };
+        for slot in slots {
+            slot.wake();
+        }
+    }
 }
 
 #[derive(Default)]
@@ -55,16 +105,11 @@ struct RegistryState {
 pub(crate) struct AsyncWaiters {
     state: Mutex<RegistryState>,
     work: Condvar,
-    /// `state.slots.len()`, readable without the lock (commits skip the lock when zero).
-    registered: AtomicUsize,
 }
 
 impl AsyncWaiters {
     /// Wakes every slot whose target is below or at `durable_offset`.
     pub fn wake_covered(&self, durable_offset: u64) {
-        if self.registered.load(Ordering::Acquire) == 0 {
-            return;
-        }
         let mut covered = Vec::new();
         {
             let mut state = self.state.lock();
@@ -75,10 +120,14 @@ impl AsyncWaiters {
                 }
                 keep
             });
-            self.registered.store(state.slots.len(), Ordering::Release);
         }
-        for slot in covered {
-            slot.waker.lock().wake_by_ref();
+        // The committer wakes one task; that task, when its executor polls it, wakes the
+        // others (`WaitDurable::poll`, or its drop). Waking them all from here made the
+        // executor thread and the committer take turns — one futex wake-up and context
+        // switch per task — because the executor drained each task before the next wake.
+        let mut covered = covered.into_iter();
+        if let Some(first) = covered.next() {
+            first.chain_and_wake(covered.collect());
         }
     }
 
@@ -91,12 +140,11 @@ impl AsyncWaiters {
             if state.failure.is_none() {
                 state.failure = failure;
             }
-            self.registered.store(0, Ordering::Release);
             (std::mem::take(&mut state.slots), state.committer.take())
         };
         self.work.notify_all();
         for slot in slots {
-            slot.waker.lock().wake_by_ref();
+            slot.wake();
         }
         handle
     }
@@ -216,11 +264,35 @@ impl WaitDurable {
     }
 }
 
+impl Drop for WaitDurable {
+    fn drop(&mut self) {
+        // A task dropped after its wake-up still passes it on.
+        if let Some(slot) = &self.slot {
+            slot.wake_chained(true);
+        }
+    }
+}
+
 impl Future for WaitDurable {
     type Output = Result<()>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
+        if let Some(slot) = &this.slot {
+            slot.wake_chained(false);
+        }
+        let outcome = this.poll_registered(cx);
+        if let (Poll::Ready(_), Some(slot)) = (&outcome, &this.slot) {
+            slot.wake_chained(true);
+        }
+        outcome
+    }
+}
+
+impl WaitDurable {
+    /// The poll proper: resolves, or registers (or refreshes) this future's slot.
+    fn poll_registered(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = self;
         if let Some(error) = this.refused.take() {
             return Poll::Ready(Err(error));
         }
@@ -253,11 +325,9 @@ impl Future for WaitDurable {
                 let slot = Arc::new(Slot {
                     target: this.target,
                     waker: Mutex::new(cx.waker().clone()),
+                    chained: Mutex::new(Chain::default()),
                 });
                 state.slots.push(Arc::clone(&slot));
-                waiters
-                    .registered
-                    .store(state.slots.len(), Ordering::Release);
                 this.slot = Some(slot);
             }
         }
@@ -273,9 +343,6 @@ impl Future for WaitDurable {
                     state
                         .slots
                         .retain(|s| !this.slot.as_ref().is_some_and(|o| Arc::ptr_eq(s, o)));
-                    waiters
-                        .registered
-                        .store(state.slots.len(), Ordering::Release);
                     return Poll::Ready(Err(Error::io(
                         &inner.dir,
                         "spawn committer thread",

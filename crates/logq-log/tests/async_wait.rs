@@ -151,3 +151,49 @@ fn closing_resolves_pending_futures_and_a_changed_waker_is_woken() {
     ));
     block_on(log.wait_durable_async(more.end)).unwrap();
 }
+
+#[test]
+fn a_woken_task_passes_the_wake_up_on_even_when_dropped_unpolled() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    let a_end = log.append_deferred(&[Record::new(b"a")]).unwrap().end;
+    let b_end = log.append_deferred(&[Record::new(b"b")]).unwrap().end;
+    let (a_wakes, b_wakes) = (
+        Arc::new(CountingWaker::default()),
+        Arc::new(CountingWaker::default()),
+    );
+    let mut a = Box::pin(log.wait_durable_async(a_end));
+    let mut b = Box::pin(log.wait_durable_async(b_end));
+    let a_waker = Waker::from(Arc::clone(&a_wakes));
+    let b_waker = Waker::from(Arc::clone(&b_wakes));
+    assert!(a
+        .as_mut()
+        .poll(&mut Context::from_waker(&a_waker))
+        .is_pending());
+    if b.as_mut()
+        .poll(&mut Context::from_waker(&b_waker))
+        .is_ready()
+    {
+        return; // the commit for `a` already covered `b`: nothing chained to check
+    }
+    let count = |w: &CountingWaker| w.0.load(std::sync::atomic::Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count(&a_wakes) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(
+        count(&a_wakes),
+        1,
+        "the committer wakes the first covered task"
+    );
+    if count(&b_wakes) == 0 {
+        // `b` was chained to `a` (one commit covered both): dropping `a` unpolled must
+        // still wake `b`.
+        drop(a);
+        assert_eq!(count(&b_wakes), 1);
+    }
+    assert!(matches!(
+        b.as_mut().poll(&mut Context::from_waker(&b_waker)),
+        Poll::Ready(Ok(()))
+    ));
+}

@@ -42,8 +42,17 @@ pub fn run(target: &dyn Target, producers: usize, duration: Duration) -> Result<
         r?;
     }
     // Each thread counted the send it was in when stop was set: it completed it.
-    Ok(vec![Measure::new(
+    let mut measures = vec![Measure::new(
         "msgs/s",
         crate::stats::rate(sent.load(Ordering::Relaxed), elapsed),
-    )])
+    )];
+    if let Some(rate) = target.async_producers(producers, duration) {
+        measures.push(Measure::new(async_metric(producers), rate?));
+    }
+    Ok(measures)
+}
+
+/// The metric of the async variant of the scenario.
+pub fn async_metric(producers: usize) -> String {
+    format!("msgs/s, {producers} async tasks on 1 thread")
 }
