@@ -1,5 +1,5 @@
 //! logq end-to-end benchmarks: durable send + receive + durable ack with 1 and 16
-//! producers, and the cost of a dedup id per send.
+//! producers (threads, and 16 async tasks on one thread), and the cost of a dedup id per send.
 //!
 //! Run: `cargo bench -p logq-benches --bench queue`.
 #![allow(missing_docs)] // criterion_group! generates undocumented functions.
@@ -10,8 +10,17 @@ use std::time::{Duration, Instant};
 
 const PAYLOAD_BYTES: usize = 256;
 
-/// `iterations` messages sent by `producers` threads, received and acked by 4 consumers.
-fn end_to_end(producers: u64, iterations: u64) -> Duration {
+/// How the producers wait for their sends to be durable.
+#[derive(Clone, Copy)]
+enum Producers {
+    /// One thread per producer, `Queue::send`.
+    Threads,
+    /// One async task per producer on a single thread, `Queue::send_async`.
+    TasksOnOneThread,
+}
+
+/// `iterations` messages sent by `producers` producers, received and acked by 4 consumers.
+fn end_to_end(producers: u64, how: Producers, iterations: u64) -> Duration {
     let dir = logq_benches::bench_dir();
     let store = Store::open(dir.path(), Options::default()).expect("open");
     let queue = store.queue("orders").expect("queue");
@@ -35,15 +44,34 @@ fn end_to_end(producers: u64, iterations: u64) -> Duration {
                 }
             });
         }
-        for _ in 0..producers {
-            let queue = queue.clone();
-            scope.spawn(move || {
-                for _ in 0..per_producer {
-                    queue
-                        .send(Message::new(vec![7u8; PAYLOAD_BYTES]))
-                        .expect("send");
+        match how {
+            Producers::Threads => {
+                for _ in 0..producers {
+                    let queue = queue.clone();
+                    scope.spawn(move || {
+                        for _ in 0..per_producer {
+                            queue
+                                .send(Message::new(vec![7u8; PAYLOAD_BYTES]))
+                                .expect("send");
+                        }
+                    });
                 }
-            });
+            }
+            Producers::TasksOnOneThread => {
+                let queue = &queue;
+                scope.spawn(move || {
+                    futures::executor::block_on(futures::future::join_all((0..producers).map(
+                        |_| async move {
+                            for _ in 0..per_producer {
+                                queue
+                                    .send_async(Message::new(vec![7u8; PAYLOAD_BYTES]))
+                                    .await
+                                    .expect("send");
+                            }
+                        },
+                    )));
+                });
+            }
         }
     });
     start.elapsed()
@@ -55,14 +83,18 @@ fn end_to_end_benches(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(1));
-    for producers in [1u64, 16] {
-        group.bench_with_input(
-            BenchmarkId::new("producers", producers),
-            &producers,
-            |b, &p| {
-                b.iter_custom(|iterations| end_to_end(p, iterations.max(16)));
-            },
-        );
+    for (name, how, producers) in [
+        ("producers", Producers::Threads, 1u64),
+        ("producers", Producers::Threads, 16),
+        (
+            "async_producers_on_1_thread",
+            Producers::TasksOnOneThread,
+            16,
+        ),
+    ] {
+        group.bench_with_input(BenchmarkId::new(name, producers), &producers, |b, &p| {
+            b.iter_custom(|iterations| end_to_end(p, how, iterations.max(16)));
+        });
     }
     group.finish();
 }
