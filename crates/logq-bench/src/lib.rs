@@ -10,6 +10,8 @@
 //! - [`logq_target`]: logq through the queue API users embed (`logq::Store`);
 //! - [`peers`]: the peers (servers started as child processes, embedded crates in process);
 //! - [`scenarios`]: the six scenarios;
+//! - [`restart_child`]: the child processes killed and restarted in scenario (6) for the
+//!   in-process targets (logq, SQLite, yaque, queue-file);
 //! - [`stats`], [`report`], [`plot`]: medians, the Markdown table, the SVG charts;
 //! - [`runner`]: the loop over targets, scenarios and runs.
 #![forbid(unsafe_code)]
@@ -20,6 +22,7 @@ pub mod machine;
 pub mod peers;
 pub mod plot;
 pub mod report;
+pub mod restart_child;
 pub mod runner;
 pub mod scenarios;
 pub mod stats;

@@ -5,14 +5,14 @@
 //! the messages of each poll with one durable batch ack (`Consumer::ack_all`). The restart
 //! scenario fills a store, kills (SIGKILL) a child process that sends and acks on it, and
 //! measures a fresh process until it has opened and recovered the store (message log,
-//! consumer-group journal and checkpoint, dedup snapshot) and received the next message.
+//! consumer-group journal and checkpoint, dedup snapshot) and received the next message (the
+//! child processes are in [`crate::restart_child`]; logq's body is [`restart_child`]).
 
+use crate::restart_child::{ChildTarget, Phase, NO_EXE};
 use crate::target::{Consumer, Mode, Producer, Target};
 use crate::Result;
 use logq_log::Durability;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -106,34 +106,20 @@ impl Target for LogqTarget {
     }
 
     fn restart_unsupported(&self) -> Option<String> {
-        self.self_exe
-            .is_none()
-            .then(|| "no harness binary to run as the killed child".to_owned())
+        self.self_exe.is_none().then(|| NO_EXE.to_owned())
     }
 
-    fn restart_after_kill(&self, backlog_bytes: u64) -> Result<Duration> {
-        let exe = self
-            .self_exe
-            .as_ref()
-            .ok_or("no harness binary to run as the killed child")?;
+    fn restart_after_kill(&self, backlog_bytes: u64) -> Result<crate::target::Restarted> {
+        let exe = self.self_exe.as_ref().ok_or(NO_EXE)?;
         *self.state.lock().map_err(|_| "logq target lock poisoned")? = None;
         if self.root.exists() {
             std::fs::remove_dir_all(&self.root)?;
         }
         let dir = self.root.join("restart");
         fill_backlog(&dir, backlog_bytes)?;
-        // A child that opens the backlog and keeps appending durably until SIGKILL.
-        let mut writer = spawn_child(exe, &dir, "write")?;
-        std::thread::sleep(Duration::from_millis(300));
-        writer.0.kill()?; // SIGKILL on Unix
-        writer.0.wait()?;
-        // A fresh child: recovery, then the first and the last record read back.
-        let start = Instant::now();
-        let mut reader = spawn_child(exe, &dir, "open")?;
-        let elapsed = start.elapsed();
-        reader.0.wait()?;
+        let restarted = crate::restart_child::kill_and_reopen(exe, ChildTarget::Logq, &dir)?;
         std::fs::remove_dir_all(&self.root)?;
-        Ok(elapsed)
+        Ok(restarted)
     }
 
     fn client(&self) -> String {
@@ -181,7 +167,6 @@ impl LogqTarget {
     }
 }
 
-/// Writes about `bytes` of 256 B records into a new log in `dir` (buffered, synced once).
 /// Fills a store at `dir` with about `bytes` of 256 B messages in queue `bench` (batches of
 /// 1,000, `Durability::Never`, then one sync).
 fn fill_backlog(dir: &Path, bytes: u64) -> Result<()> {
@@ -204,39 +189,19 @@ fn fill_backlog(dir: &Path, bytes: u64) -> Result<()> {
     Ok(())
 }
 
-struct Child(std::process::Child);
-
-fn spawn_child(exe: &Path, dir: &Path, phase: &str) -> Result<Child> {
-    let mut child = Command::new(exe)
-        .arg("restart-child")
-        .arg("--dir")
-        .arg(dir)
-        .arg("--phase")
-        .arg(phase)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let stdout = child.stdout.take().ok_or("child without stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    if !line.starts_with("ready") {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(format!("restart child ({phase}) failed before ready: {line:?}").into());
-    }
-    Ok(Child(child))
-}
-
-/// The body of the child process of the restart scenario (`logq-bench restart-child`).
+/// logq's restart child (`logq-bench restart-child --target logq`, see
+/// [`crate::restart_child`]).
 ///
-/// `write`: open the log, print `ready`, append durably until killed. `open`: open the log
-/// (recovering it), read its first and last record, print `ready <records>` and exit.
-pub fn restart_child(dir: &Path, phase: &str) -> Result<()> {
+/// [`Phase::Write`]: open the store (`Durability::Always`, the default), print `ready`, send
+/// durably on one thread and receive and ack on another until killed. [`Phase::Open`]: open
+/// the store (recovering it), receive the next unacknowledged message, check its size, abandon
+/// it (its lease is released, it stays queued), print `ready <depth>` and exit.
+pub fn restart_child(dir: &Path, phase: Phase) -> Result<()> {
     let store = logq::Store::open(dir, logq::Options::default())?;
     let queue = store.queue("bench")?;
     let consumer = queue.consumer("bench")?;
     match phase {
-        "write" => {
+        Phase::Write => {
             // A live service: one thread sends durably, this one receives and acks, until
             // the parent kills the process.
             let producer = queue.clone();
@@ -244,15 +209,14 @@ pub fn restart_child(dir: &Path, phase: &str) -> Result<()> {
                 let payload = crate::payload(0);
                 while producer.send(logq::Message::new(payload.clone())).is_ok() {}
             });
-            println!("ready");
-            std::io::stdout().flush()?;
+            crate::restart_child::ready(None)?;
             loop {
                 if let Some(delivery) = consumer.receive(Duration::from_secs(1))? {
                     delivery.ack()?;
                 }
             }
         }
-        "open" => {
+        Phase::Open => {
             // Usable again: the next unacknowledged message is delivered.
             let delivery = consumer
                 .receive(Duration::from_secs(10))?
@@ -267,11 +231,8 @@ pub fn restart_child(dir: &Path, phase: &str) -> Result<()> {
                 .find(|g| g.group == "bench")
                 .map_or(0, |g| g.depth);
             delivery.abandon();
-            println!("ready {depth}");
-            std::io::stdout().flush()?;
-            Ok(())
+            crate::restart_child::ready(Some(&depth.to_string()))
         }
-        other => Err(format!("unknown restart-child phase {other:?}").into()),
     }
 }
 

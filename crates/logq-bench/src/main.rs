@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 use logq_bench::config::BenchConfig;
 use logq_bench::peers::PeerKind;
+use logq_bench::restart_child::{run_restart_child, ChildTarget, Phase};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -52,11 +53,16 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Internal {
-    /// Internal: the child process of logq's restart scenario.
+    /// Internal: a child process of the restart scenario (see `logq_bench::restart_child`).
     #[command(hide = true)]
     RestartChild {
+        /// The queue: logq, sqlite, yaque or queue-file.
+        #[arg(long, default_value = "logq")]
+        target: String,
+        /// Its data directory (filled by the parent).
         #[arg(long)]
         dir: PathBuf,
+        /// `write` (send and consume until killed) or `open` (recover, read one, exit).
         #[arg(long)]
         phase: String,
     },
@@ -111,8 +117,11 @@ fn config(cli: &Cli) -> Result<BenchConfig, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Internal::RestartChild { dir, phase }) = &cli.command {
-        return match logq_bench::logq_target::restart_child(dir, phase) {
+    if let Some(Internal::RestartChild { target, dir, phase }) = &cli.command {
+        let run = ChildTarget::parse(target)
+            .and_then(|t| Ok((t, Phase::parse(phase)?)))
+            .and_then(|(t, p)| run_restart_child(t, dir, p));
+        return match run {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("restart-child: {e}");

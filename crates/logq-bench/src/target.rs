@@ -16,6 +16,25 @@ pub enum Mode {
     Buffered,
 }
 
+/// The outcome of one restart after `kill -9`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Restarted {
+    /// From starting the fresh process until it had the next message.
+    pub elapsed: Duration,
+    /// Something the restart needed or found that the time alone does not say (shown in
+    /// the table).
+    pub note: Option<String>,
+}
+
+impl From<Duration> for Restarted {
+    fn from(elapsed: Duration) -> Self {
+        Restarted {
+            elapsed,
+            note: None,
+        }
+    }
+}
+
 /// One queue under test.
 pub trait Target: Send + Sync {
     /// The row label in the tables, e.g. `redis 7.0.15 streams`.
@@ -45,7 +64,7 @@ pub trait Target: Send + Sync {
     }
     /// Measures the restart time after `kill -9` with about `backlog_bytes` queued; `Err`
     /// with a reason when the target cannot be restarted by this harness.
-    fn restart_after_kill(&self, backlog_bytes: u64) -> Result<Duration> {
+    fn restart_after_kill(&self, backlog_bytes: u64) -> Result<Restarted> {
         let _ = backlog_bytes;
         Err("restart after kill -9 is not implemented for this target".into())
     }

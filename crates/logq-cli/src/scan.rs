@@ -126,7 +126,7 @@ impl Iterator for Walker<'_> {
             ),
             Err(problem) => problem.to_string(),
         };
-        if rest.iter().all(|b| *b == 0) {
+        if logq_log::format::all_zero(rest) {
             self.done = true;
             return Some(Piece::ZeroTail {
                 position: to_u64(at),

@@ -296,7 +296,7 @@ impl TailScan<'_> {
             // foreign file and stays an error.
             let nothing_after_header = bytes
                 .get(SEGMENT_HEADER_LEN..)
-                .is_none_or(|rest| rest.iter().all(|b| *b == 0));
+                .is_none_or(crate::format::all_zero);
             let torn = match problem {
                 HeaderProblem::Short(_) | HeaderProblem::Zeroed | HeaderProblem::Damaged(_) => true,
                 HeaderProblem::WrongMagic | HeaderProblem::WrongBaseOffset { .. } => {
@@ -342,7 +342,7 @@ impl TailScan<'_> {
             }
         }
         let valid_end = position.min(bytes.len());
-        let preallocated = bytes[valid_end..].iter().all(|b| *b == 0);
+        let preallocated = crate::format::all_zero(&bytes[valid_end..]);
         if let (Some(reason), false) = (problem, preallocated) {
             if !self.writable {
                 report.unreadable_tail_from = Some(to_u64(valid_end));

@@ -333,7 +333,24 @@ impl Segment {
 
 /// Replaces an index file through a temporary file and a rename. Index files are derived
 /// data: a failure is logged and the index is rebuilt from the log when next needed.
+/// Whether the file at `path` holds exactly `bytes`.
+fn index_file_holds(fs: &dyn FileSystem, path: &Path, bytes: &[u8]) -> bool {
+    let Ok(file) = fs.open(path, OpenMode::Read) else {
+        return false;
+    };
+    if file.len().ok() != Some(crate::format::to_u64(bytes.len())) {
+        return false;
+    }
+    let mut existing = vec![0u8; bytes.len()];
+    file.read_exact_at(&mut existing, 0).is_ok() && existing == bytes
+}
+
 pub(crate) fn write_index_file(fs: &dyn FileSystem, path: &Path, bytes: &[u8]) {
+    if index_file_holds(fs, path, bytes) {
+        // Already right (the usual case after a process crash): a rewrite and rename would
+        // only cost an inode eviction per open.
+        return;
+    }
     let temp = path.with_extension(names::TEMP_EXTENSION);
     let result = (|| {
         if fs.exists(&temp) {

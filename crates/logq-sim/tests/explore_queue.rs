@@ -162,7 +162,7 @@ fn exhaustive_random_queue_workloads() {
     let mut coverage = Coverage::default();
     for seed in 0..1 {
         let scenario = QueueScenario {
-            workload: QueueWorkload::random(seed, 30),
+            workload: QueueWorkload::random(seed, 36),
         };
         coverage.add(unwrap_or_panic(explore_exhaustive(&scenario, config)));
     }

@@ -1,5 +1,7 @@
 //! The peers: servers started as private child processes on 127.0.0.1, and embedded crates
-//! run in process. Each is configured for the strongest durability it offers.
+//! run in process. Each is configured for the strongest durability it offers. For the restart
+//! scenario the servers are killed and restarted; the embedded crates run in a child process
+//! of the harness binary (see [`crate::restart_child`]) that is killed and started again.
 
 pub mod nats;
 pub mod postgres;
@@ -103,7 +105,8 @@ pub fn data_dir(kind: PeerKind, config: &BenchConfig) -> std::path::PathBuf {
 }
 
 /// Starts `kind` (a server, or an embedded queue in a temporary directory) and returns its
-/// targets (RabbitMQ has two: classic and quorum). Servers stop when the targets drop.
+/// targets (RabbitMQ has two: classic and quorum). Servers stop when the targets drop. The
+/// embedded queues get `config.self_exe`, run as their child process in the restart scenario.
 pub fn start(kind: PeerKind, config: &BenchConfig) -> Result<Vec<Box<dyn Target>>> {
     let dir = data_dir(kind, config);
     if dir.exists() {
@@ -115,9 +118,9 @@ pub fn start(kind: PeerKind, config: &BenchConfig) -> Result<Vec<Box<dyn Target>
         PeerKind::Postgres => postgres::start(dir),
         PeerKind::RabbitMq => rabbitmq::start(dir),
         PeerKind::Nats => nats::start(dir),
-        PeerKind::Sqlite => sqlite::start(dir),
-        PeerKind::Yaque => yaque::start(dir),
-        PeerKind::QueueFile => queue_file::start(dir),
+        PeerKind::Sqlite => sqlite::start(dir, config.self_exe.clone()),
+        PeerKind::Yaque => yaque::start(dir, config.self_exe.clone()),
+        PeerKind::QueueFile => queue_file::start(dir, config.self_exe.clone()),
     }
 }
 

@@ -226,7 +226,7 @@ mod imp {
             None
         }
 
-        fn restart_after_kill(&self, backlog_bytes: u64) -> Result<Duration> {
+        fn restart_after_kill(&self, backlog_bytes: u64) -> Result<crate::target::Restarted> {
             self.reset(Mode::Durable)?;
             let mut c = self.connect()?;
             let rows = backlog_bytes / u64::try_from(crate::PAYLOAD_BYTES)?;
@@ -252,7 +252,7 @@ mod imp {
                 Duration::from_secs(600),
                 "SELECT payload FROM queue ORDER BY id LIMIT 1",
             )?;
-            Ok(start.elapsed())
+            Ok(start.elapsed().into())
         }
 
         fn client(&self) -> String {

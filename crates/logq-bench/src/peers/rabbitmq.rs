@@ -201,7 +201,7 @@ mod imp {
             Some(100_000_000)
         }
 
-        fn restart_after_kill(&self, backlog_bytes: u64) -> Result<Duration> {
+        fn restart_after_kill(&self, backlog_bytes: u64) -> Result<crate::target::Restarted> {
             self.reset(Mode::Durable)?;
             let count = backlog_bytes
                 .div_ceil(u64::try_from(crate::PAYLOAD_BYTES)?)
@@ -262,7 +262,7 @@ mod imp {
                 )
                 .into());
             }
-            Ok(elapsed)
+            Ok(elapsed.into())
         }
 
         fn client(&self) -> String {

@@ -164,7 +164,7 @@ mod imp {
             None
         }
 
-        fn restart_after_kill(&self, backlog_bytes: u64) -> Result<Duration> {
+        fn restart_after_kill(&self, backlog_bytes: u64) -> Result<crate::target::Restarted> {
             self.reset(Mode::Durable)?;
             let mut producer = RedisProducer(self.connect()?);
             let batch: Vec<Vec<u8>> = (0..1_000).map(crate::payload).collect();
@@ -185,7 +185,7 @@ mod imp {
             if first.keys.is_empty() {
                 return Err("redis lost the backlog after kill -9".into());
             }
-            Ok(elapsed)
+            Ok(elapsed.into())
         }
 
         fn client(&self) -> String {

@@ -16,8 +16,10 @@ pub fn metric(bytes: u64) -> String {
 pub fn run(target: &dyn Target, sizes: &[u64]) -> Result<Vec<Measure>> {
     let mut out = Vec::new();
     for &bytes in sizes {
-        let elapsed = target.restart_after_kill(bytes)?;
-        out.push(Measure::new(metric(bytes), elapsed.as_secs_f64() * 1e3));
+        let restarted = target.restart_after_kill(bytes)?;
+        let mut measure = Measure::new(metric(bytes), restarted.elapsed.as_secs_f64() * 1e3);
+        measure.note = restarted.note;
+        out.push(measure);
     }
     Ok(out)
 }

@@ -39,6 +39,23 @@ pub fn le_u64(bytes: &[u8], at: usize) -> u64 {
 }
 
 /// Converts a `u64` file position to `usize`, failing on 32-bit overflow.
+/// Whether every byte of `bytes` is zero (a preallocated, never-written region). Checks 64
+/// bytes at a time so the compiler vectorises it: recovery runs it over up to the 1 MiB of
+/// preallocated zeros after a tail segment's data, where a byte-at-a-time loop was most of
+/// the CPU of reopening a queue.
+///
+/// ```
+/// assert!(logq_log::format::all_zero(&[0u8; 100]));
+/// assert!(!logq_log::format::all_zero(&[0, 0, 1]));
+/// ```
+pub fn all_zero(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(64);
+    chunks
+        .by_ref()
+        .all(|chunk| chunk.iter().fold(0u8, |acc, b| acc | b) == 0)
+        && chunks.remainder().iter().all(|b| *b == 0)
+}
+
 pub(crate) fn to_usize(value: u64) -> Option<usize> {
     usize::try_from(value).ok()
 }
