@@ -96,9 +96,14 @@ impl Phase {
 pub fn run_restart_child(target: ChildTarget, dir: &Path, phase: Phase) -> Result<()> {
     match target {
         ChildTarget::Logq => crate::logq_target::restart_child(dir, phase),
+        #[cfg(feature = "sqlite")]
         ChildTarget::Sqlite => crate::peers::sqlite::restart_child(dir, phase),
+        #[cfg(feature = "yaque")]
         ChildTarget::Yaque => crate::peers::yaque::restart_child(dir, phase),
+        #[cfg(feature = "queue-file")]
         ChildTarget::QueueFile => crate::peers::queue_file::restart_child(dir, phase),
+        #[allow(unreachable_patterns)] // every feature on: no target is left out
+        other => Err(crate::peers::not_built(other.as_str())),
     }
 }
 

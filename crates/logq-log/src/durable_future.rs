@@ -314,14 +314,16 @@ impl WaitDurable {
                 .unwrap_or_else(|| Arc::from("the async durability committer stopped"));
             return Poll::Ready(Err(Error::Poisoned { cause }));
         }
+        // A slot leaves the registry only when covered (then `settled` answered above) or
+        // when the committer stops (answered above too): one held here is still registered.
         match &this.slot {
-            Some(slot) if state.slots.iter().any(|s| Arc::ptr_eq(s, slot)) => {
+            Some(slot) => {
                 let mut waker = slot.waker.lock();
                 if !waker.will_wake(cx.waker()) {
                     waker.clone_from(cx.waker());
                 }
             }
-            _ => {
+            None => {
                 let slot = Arc::new(Slot {
                     target: this.target,
                     waker: Mutex::new(cx.waker().clone()),
@@ -340,9 +342,9 @@ impl WaitDurable {
             {
                 Ok(handle) => state.committer = Some(handle),
                 Err(error) => {
-                    state
-                        .slots
-                        .retain(|s| !this.slot.as_ref().is_some_and(|o| Arc::ptr_eq(s, o)));
+                    if let Some(slot) = this.slot.take() {
+                        state.slots.retain(|s| !Arc::ptr_eq(s, &slot));
+                    }
                     return Poll::Ready(Err(Error::io(
                         &inner.dir,
                         "spawn committer thread",

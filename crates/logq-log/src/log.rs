@@ -413,14 +413,15 @@ impl Log {
             Some(Error::ReadOnly {
                 dir: self.inner.dir.clone(),
             })
-        } else if offset > self.durable_offset() && offset > self.appended_offset() {
-            Some(Error::OffsetOutOfRange {
+        } else if offset <= self.durable_offset() {
+            None
+        } else {
+            let next = self.appended_offset();
+            (offset > next).then(|| Error::OffsetOutOfRange {
                 offset,
                 first: self.first_offset(),
-                next: self.appended_offset(),
+                next,
             })
-        } else {
-            None
         };
         WaitDurable::new(self.clone(), offset, refused)
     }

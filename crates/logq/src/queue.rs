@@ -276,10 +276,8 @@ impl QueueInner {
         reserved: &[(&str, &[u8])],
     ) -> Result<Vec<MessageId>> {
         let staged = self.stage_records(messages, reserved)?;
-        if self.options.durability == Durability::Always && staged.durable_end > 0 {
-            self.log
-                .wait_durable(staged.durable_end)
-                .map_err(|e| self.log_error(e))?;
+        if let Some(end) = self.durable_wait(&staged) {
+            self.log.wait_durable(end).map_err(|e| self.log_error(e))?;
         }
         self.finish_send(&staged)?;
         Ok(staged.ids)
@@ -296,16 +294,22 @@ impl QueueInner {
         let inner = Arc::clone(self);
         async move {
             let staged = staged?;
-            if inner.options.durability == Durability::Always && staged.durable_end > 0 {
+            if let Some(end) = inner.durable_wait(&staged) {
                 inner
                     .log
-                    .wait_durable_async(staged.durable_end)
+                    .wait_durable_async(end)
                     .await
                     .map_err(|e| inner.log_error(e))?;
             }
             inner.finish_send(&staged)?;
             Ok(staged.ids)
         }
+    }
+
+    /// The offset `staged` must wait for before it is reported sent, if any (under `Always`).
+    fn durable_wait(&self, staged: &StagedSend) -> Option<u64> {
+        (self.options.durability == Durability::Always && staged.durable_end > 0)
+            .then_some(staged.durable_end)
     }
 
     /// After the batch is durable: counts the sends, wakes consumers, snapshots the dedup
@@ -499,6 +503,13 @@ impl QueueInner {
     }
 }
 
+/// The id of a one-message send.
+fn only_id(ids: Vec<MessageId>) -> Result<MessageId> {
+    ids.into_iter()
+        .next()
+        .ok_or_else(|| Error::InvalidArgument("no message".into()))
+}
+
 fn validate(message: &Message) -> Result<()> {
     if let Some((name, _)) = message
         .headers
@@ -615,9 +626,7 @@ impl Queue {
         let ids = self
             .inner
             .send_records(std::slice::from_ref(&message), &[])?;
-        ids.into_iter()
-            .next()
-            .ok_or_else(|| Error::InvalidArgument("no message".into()))
+        only_id(ids)
     }
 
     /// Sends one message from async code: it is appended at once (sends keep the order of
@@ -640,12 +649,7 @@ impl Queue {
         let sent = self
             .inner
             .send_records_async(std::slice::from_ref(&message));
-        async move {
-            sent.await?
-                .into_iter()
-                .next()
-                .ok_or_else(|| Error::InvalidArgument("no message".into()))
-        }
+        async move { only_id(sent.await?) }
     }
 
     /// Sends messages as one batch: all of them become durable together or none does.

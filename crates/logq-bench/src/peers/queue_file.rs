@@ -8,10 +8,9 @@
 //! its header) and peeked at the oldest element (`peek`: nothing is removed). The fill ran at
 //! about 1 GB/s here (0.05 GB), so it has no `restart_bytes_max`.
 
-use crate::restart_child::Phase;
 use crate::target::Target;
 use crate::Result;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Starts the queue-file peer in `dir`; `self_exe` (the harness binary) runs as its restart
 /// child.
@@ -28,19 +27,12 @@ pub fn start(dir: PathBuf, self_exe: Option<PathBuf>) -> Result<Vec<Box<dyn Targ
     Err(crate::peers::not_built("queue-file"))
 }
 
-/// queue-file's restart child on the file in `dir`. [`Phase::Write`]: one thread adds,
-/// another peeks and removes the head, until killed. [`Phase::Open`]: open, peek at the oldest
+/// queue-file's restart child on the file in `dir`. [`Phase::Write`](crate::restart_child::Phase::Write): one thread adds,
+/// another peeks and removes the head, until killed. [`Phase::Open`](crate::restart_child::Phase::Open): open, peek at the oldest
 /// element, check its size, print `ready <n> queued`.
 #[cfg(feature = "queue-file")]
-pub fn restart_child(dir: &Path, phase: Phase) -> Result<()> {
+pub fn restart_child(dir: &std::path::Path, phase: crate::restart_child::Phase) -> Result<()> {
     imp::restart_child(dir, phase)
-}
-
-/// queue-file's restart child on the file in `dir` (not built).
-#[cfg(not(feature = "queue-file"))]
-pub fn restart_child(dir: &Path, phase: Phase) -> Result<()> {
-    let _ = (dir, phase);
-    Err(crate::peers::not_built("queue-file"))
 }
 
 #[cfg(feature = "queue-file")]

@@ -9,10 +9,9 @@
 //! fill ran at 108-149 MB/s here (0.05 GB, 2 cores), about 10 s per GB, so it has no
 //! `restart_bytes_max`.
 
-use crate::restart_child::Phase;
 use crate::target::Target;
 use crate::Result;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Starts the SQLite peer in `dir`; `self_exe` (the harness binary) runs as its restart child.
 #[cfg(feature = "sqlite")]
@@ -27,19 +26,12 @@ pub fn start(dir: PathBuf, self_exe: Option<PathBuf>) -> Result<Vec<Box<dyn Targ
     Err(crate::peers::not_built("sqlite"))
 }
 
-/// SQLite's restart child on the database in `dir`. [`Phase::Write`]: insert a row and
-/// delete the oldest, one durable commit each, until killed. [`Phase::Open`]: open,
+/// SQLite's restart child on the database in `dir`. [`Phase::Write`](crate::restart_child::Phase::Write): insert a row and
+/// delete the oldest, one durable commit each, until killed. [`Phase::Open`](crate::restart_child::Phase::Open): open,
 /// `SELECT` the oldest row, check its size, print `ready id <id>`.
 #[cfg(feature = "sqlite")]
-pub fn restart_child(dir: &Path, phase: Phase) -> Result<()> {
+pub fn restart_child(dir: &std::path::Path, phase: crate::restart_child::Phase) -> Result<()> {
     imp::restart_child(dir, phase)
-}
-
-/// SQLite's restart child on the database in `dir` (not built).
-#[cfg(not(feature = "sqlite"))]
-pub fn restart_child(dir: &Path, phase: Phase) -> Result<()> {
-    let _ = (dir, phase);
-    Err(crate::peers::not_built("sqlite"))
 }
 
 #[cfg(feature = "sqlite")]

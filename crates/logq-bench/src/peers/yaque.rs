@@ -12,10 +12,9 @@
 //! as an operator would, and yaque replays from its oldest segment. The fill ran at about
 //! 470 MB/s here (0.05 GB), so it has no `restart_bytes_max`.
 
-use crate::restart_child::Phase;
 use crate::target::Target;
 use crate::Result;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Starts the yaque peer in `dir`; `self_exe` (the harness binary) runs as its restart child.
 #[cfg(feature = "yaque")]
@@ -30,19 +29,12 @@ pub fn start(dir: PathBuf, self_exe: Option<PathBuf>) -> Result<Vec<Box<dyn Targ
     Err(crate::peers::not_built("yaque"))
 }
 
-/// yaque's restart child on the queue in `dir`. [`Phase::Write`]: one thread sends
-/// (`try_send`), another receives and commits, until killed. [`Phase::Open`]: recover, receive
+/// yaque's restart child on the queue in `dir`. [`Phase::Write`](crate::restart_child::Phase::Write): one thread sends
+/// (`try_send`), another receives and commits, until killed. [`Phase::Open`](crate::restart_child::Phase::Open): recover, receive
 /// the oldest message, check its size, roll it back, print `ready seq <n>`.
 #[cfg(feature = "yaque")]
-pub fn restart_child(dir: &Path, phase: Phase) -> Result<()> {
+pub fn restart_child(dir: &std::path::Path, phase: crate::restart_child::Phase) -> Result<()> {
     imp::restart_child(dir, phase)
-}
-
-/// yaque's restart child on the queue in `dir` (not built).
-#[cfg(not(feature = "yaque"))]
-pub fn restart_child(dir: &Path, phase: Phase) -> Result<()> {
-    let _ = (dir, phase);
-    Err(crate::peers::not_built("yaque"))
 }
 
 #[cfg(feature = "yaque")]
