@@ -41,6 +41,15 @@ use std::time::{Duration, Instant};
 /// once; 1,000 yields was worse than 100 (the spinners crowd out the threads with work).
 const SPIN_YIELDS_BEFORE_PARK: u32 = 100;
 
+/// Gathering (see [`GroupCommit::gather`]) is skipped when it would wait for more threads
+/// than this many per CPU: each of them must be scheduled, return from its append and append
+/// again before the commit may start, so on few cores the wait runs into its deadline and
+/// delays every commit by half an fdatasync while merging only part of the threads. Measured
+/// on the 2-vCPU VM (median of 5 runs of 2,500 appends per thread): 64 appenders 142 k/s
+/// gathering against 182 k/s without; 16 appenders 82 k/s against 84 k/s; 4 appenders
+/// 31 k/s against 21 k/s.
+const GATHER_THREADS_PER_CPU_MAX: usize = 8;
+
 /// A waiter's slot is not signalled yet.
 const WAITING: u8 = 0;
 /// The waiter's target is durable.
@@ -133,6 +142,16 @@ struct CommitState {
     last_fsync: Duration,
     /// When the last commit released its waiters.
     released_at: Option<Instant>,
+    /// The most threads a gathering waits for (`GATHER_THREADS_PER_CPU_MAX` per CPU).
+    gather_goal_max: usize,
+}
+
+impl CommitState {
+    /// Whether a leader should gather before its commit: only when the threads it would
+    /// wait for are few enough per CPU to come back within the gathering's deadline.
+    fn gathering_pays(&self) -> bool {
+        self.gather_goal <= self.gather_goal_max
+    }
 }
 
 /// The group-commit coordinator of one log.
@@ -161,6 +180,9 @@ impl GroupCommit {
                 gatherer: None,
                 last_fsync: Duration::ZERO,
                 released_at: None,
+                gather_goal_max: GATHER_THREADS_PER_CPU_MAX.saturating_mul(
+                    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+                ),
             }),
             wake: Condvar::new(),
             durable_offset: AtomicU64::new(durable_offset),
@@ -397,9 +419,14 @@ impl GroupCommit {
     /// (one appends while the other's fdatasync runs), so each fdatasync covers N/2; with it,
     /// the threads just released join the next commit and one fdatasync covers nearly all N.
     /// The wait is bounded, so appenders that do not come back cost at most that much
-    /// latency, and a lone appender never gathers (it finds no commit running).
+    /// latency, and a lone appender never gathers (it finds no commit running). With more
+    /// threads to wait for than `gather_goal_max` it does not wait at all (the cohorts then
+    /// alternate, each fdatasync covering the threads that appended during the previous one).
     fn gather(&self) {
         let mut state = self.state.lock();
+        if !state.gathering_pays() {
+            return;
+        }
         let deadline = Instant::now() + (state.last_fsync / 2).min(Duration::from_millis(1));
         while state.waiters.len() < state.gather_goal && state.poison.is_none() {
             let now = Instant::now();
@@ -419,5 +446,32 @@ impl GroupCommit {
         state.syncing = false;
         self.poison_and_release(state, &error);
         error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(gather_goal: usize, gather_goal_max: usize) -> CommitState {
+        CommitState {
+            syncing: true,
+            fsyncs_in_flight: 0,
+            poison: None,
+            waiters: Vec::new(),
+            gather_goal,
+            gatherer: None,
+            last_fsync: Duration::from_micros(100),
+            released_at: None,
+            gather_goal_max,
+        }
+    }
+
+    #[test]
+    fn gathering_waits_only_for_few_threads_per_cpu() {
+        assert!(state(0, 16).gathering_pays());
+        assert!(state(16, 16).gathering_pays());
+        assert!(!state(17, 16).gathering_pays());
+        assert!(!state(64, 16).gathering_pays());
     }
 }
