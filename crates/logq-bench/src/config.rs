@@ -23,8 +23,9 @@ pub struct BenchConfig {
     pub rates: Vec<u64>,
     /// Backlog sizes of the restart scenario, in bytes.
     pub restart_bytes: Vec<u64>,
-    /// The largest restart backlog filled for a peer (logq gets every size): filling 10 GB
-    /// into a server takes from minutes to most of an hour, and Redis holds it all in memory.
+    /// The largest restart backlog filled for a server peer (in-process targets get every
+    /// size): filling 10 GB into a server takes from minutes to most of an hour, and Redis
+    /// holds it all in memory.
     pub peer_restart_bytes_max: u64,
     /// The peers to compare with (empty in quick mode).
     pub peers: Vec<PeerKind>,

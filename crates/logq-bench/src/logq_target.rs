@@ -122,6 +122,10 @@ impl Target for LogqTarget {
         Ok(restarted)
     }
 
+    fn in_process(&self) -> bool {
+        true
+    }
+
     fn client(&self) -> String {
         "in process (`logq::Store`)".to_owned()
     }

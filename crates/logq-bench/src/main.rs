@@ -35,7 +35,8 @@ struct Cli {
     /// Backlog sizes of the restart scenario, in GB (10^9 bytes), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,10")]
     restart_gb: Vec<f64>,
-    /// The largest restart backlog filled for a peer, in GB (logq runs every size).
+    /// The largest restart backlog filled for a server peer (Redis, PostgreSQL, RabbitMQ,
+    /// NATS), in GB; in-process targets (logq, SQLite, yaque, queue-file) run every size.
     #[arg(long, default_value_t = 1.0)]
     peer_restart_gb_max: f64,
     /// Do not run scripts/install-peers.sh for missing peers.

@@ -229,8 +229,48 @@ fn run_target(
         }
         for metric in order {
             let (values, notes) = per_metric.remove(&metric).unwrap_or_default();
-            let note = (!notes.is_empty()).then(|| notes.join("; "));
+            let note = merge_notes(&notes, config.runs);
             rows.push(measured(scenario, &row_label, &metric, &values, note));
         }
+    }
+}
+
+/// The runs' remarks as one note: each distinct remark once, in the order first seen, with
+/// the number of runs that made it when that is not every run.
+fn merge_notes(notes: &[String], runs: usize) -> Option<String> {
+    let mut distinct: Vec<(&str, usize)> = Vec::new();
+    for note in notes {
+        match distinct.iter_mut().find(|(seen, _)| *seen == note.as_str()) {
+            Some((_, count)) => *count += 1,
+            None => distinct.push((note, 1)),
+        }
+    }
+    let merged: Vec<String> = distinct
+        .into_iter()
+        .map(|(note, count)| {
+            if count >= runs {
+                note.to_owned()
+            } else {
+                format!("{count} of {runs} runs: {note}")
+            }
+        })
+        .collect();
+    (!merged.is_empty()).then(|| merged.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_notes;
+
+    #[test]
+    fn repeated_notes_appear_once_with_their_count() {
+        let notes = vec!["a".to_owned(), "b".to_owned(), "a".to_owned()];
+        assert_eq!(
+            merge_notes(&notes, 3).as_deref(),
+            Some("2 of 3 runs: a; 1 of 3 runs: b")
+        );
+        let every_run = vec!["a".to_owned(); 3];
+        assert_eq!(merge_notes(&every_run, 3).as_deref(), Some("a"));
+        assert_eq!(merge_notes(&[], 3), None);
     }
 }

@@ -57,6 +57,13 @@ pub trait Target: Send + Sync {
     fn restart_unsupported(&self) -> Option<String> {
         Some("kill -9 and restart not implemented for this target in the harness".into())
     }
+    /// Whether the queue runs inside the harness's process (logq, SQLite, yaque,
+    /// queue-file) rather than as a server. In-process targets fill a backlog at hundreds of
+    /// MB/s, so the restart scenario runs them at every size; servers are capped by
+    /// `--peer-restart-gb-max`.
+    fn in_process(&self) -> bool {
+        false
+    }
     /// The largest backlog the restart scenario fills for this target (`None`: every size
     /// asked for). Filling is the slow part for peers with a low ingest rate.
     fn restart_bytes_max(&self) -> Option<u64> {

@@ -185,6 +185,10 @@ mod imp {
             )
         }
 
+        fn in_process(&self) -> bool {
+            true
+        }
+
         fn client(&self) -> String {
             crate::peers::PeerKind::QueueFile.client().into()
         }

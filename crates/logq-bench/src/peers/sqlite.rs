@@ -210,6 +210,10 @@ mod imp {
             )
         }
 
+        fn in_process(&self) -> bool {
+            true
+        }
+
         fn client(&self) -> String {
             crate::peers::PeerKind::Sqlite.client().into()
         }

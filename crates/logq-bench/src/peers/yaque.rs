@@ -215,6 +215,10 @@ mod imp {
             )
         }
 
+        fn in_process(&self) -> bool {
+            true
+        }
+
         fn client(&self) -> String {
             crate::peers::PeerKind::Yaque.client().into()
         }

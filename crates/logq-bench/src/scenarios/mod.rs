@@ -140,7 +140,7 @@ pub fn run_once(
             buffered::run(target, config.duration)
         }
         Scenario::Restart => {
-            let cap = if target.name() == crate::logq_target::LOGQ_NAME {
+            let cap = if target.in_process() {
                 target.restart_bytes_max()
             } else {
                 Some(
