@@ -146,6 +146,13 @@ struct CommitState {
     gather_goal_max: usize,
 }
 
+/// The most threads (or tasks) a gathering waits for on this machine:
+/// `GATHER_THREADS_PER_CPU_MAX` per CPU.
+pub(crate) fn gather_goal_max() -> usize {
+    GATHER_THREADS_PER_CPU_MAX
+        .saturating_mul(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+}
+
 impl CommitState {
     /// Whether a leader should gather before its commit: only when the threads it would
     /// wait for are few enough per CPU to come back within the gathering's deadline.
@@ -180,9 +187,7 @@ impl GroupCommit {
                 gatherer: None,
                 last_fsync: Duration::ZERO,
                 released_at: None,
-                gather_goal_max: GATHER_THREADS_PER_CPU_MAX.saturating_mul(
-                    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
-                ),
+                gather_goal_max: gather_goal_max(),
             }),
             wake: Condvar::new(),
             durable_offset: AtomicU64::new(durable_offset),
