@@ -1,6 +1,7 @@
 //! logq-log micro-benchmarks: buffered and durable appends (1/4/16/64 appenders), the raw
 #![allow(missing_docs)] // criterion_group! generates undocumented functions.
-//! `write` + `fdatasync` reference measured in the same run, and sequential reads.
+//! `write` + `fdatasync` reference measured in the same run, sequential reads, and the
+//! recovery open after a torn write.
 //!
 //! Run: `cargo bench -p logq-benches --bench log`. Data goes to `LOGQ_BENCH_DIR`.
 
@@ -89,6 +90,8 @@ fn buffered_appends(c: &mut Criterion) {
             ("1_appender", 1, 0),
             ("1_appender_write_buffer_64KiB", 1, 64 * 1024),
             ("4_appenders_write_buffer_64KiB", 4, 64 * 1024),
+            ("16_appenders_write_buffer_64KiB", 16, 64 * 1024),
+            ("64_appenders_write_buffer_64KiB", 64, 64 * 1024),
         ] {
             group.bench_function(name, |b| {
                 b.iter_custom(|iterations| {
@@ -148,5 +151,104 @@ fn sequential_read(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, durable_appends, buffered_appends, sequential_read);
+/// Segment size of the recovery benchmark: small, so that many sealed segments fit on a
+/// benchmark disk (open time depends on the number of segments, not their bytes).
+const RECOVERY_SEGMENT_BYTES: u64 = 1024 * 1024;
+
+/// How many segment files the log in `dir` has.
+fn segment_files(dir: &std::path::Path) -> u64 {
+    let files = std::fs::read_dir(dir)
+        .expect("list")
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .is_ok_and(|entry| entry.path().extension().is_some_and(|ext| ext == "log"))
+        })
+        .count();
+    u64::try_from(files).expect("fits")
+}
+
+/// The active (last) segment file of the log in `dir`.
+fn tail_segment(dir: &std::path::Path) -> std::path::PathBuf {
+    std::fs::read_dir(dir)
+        .expect("list")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "log"))
+        .max()
+        .expect("a segment")
+}
+
+/// Appends one batch of 100 records under `Never` and closes the log, then tears that batch:
+/// the tail file loses its last 7 bytes, as if a crash interrupted the write.
+fn append_and_tear(dir: &std::path::Path) {
+    let options = LogOptions::default()
+        .durability(Durability::Never)
+        .segment_bytes_max(RECOVERY_SEGMENT_BYTES);
+    let log = Log::open(dir, options).expect("open");
+    let payload = [7u8; RECORD_BYTES];
+    log.append(&vec![Record::new(&payload); 100])
+        .expect("append");
+    log.close().expect("close");
+    let tail = tail_segment(dir);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&tail)
+        .expect("open tail");
+    let len = file.metadata().expect("stat").len();
+    file.set_len(len - 7).expect("tear");
+}
+
+/// `Log::open` after a crash tore the last batch: every segment header checked, the tail
+/// scanned from its last index entry, the torn batch cut, the tail and directory synced.
+/// 8 and 80 sealed segments (of 1 MiB; the default is 128 MiB): the difference is the cost
+/// per sealed segment.
+fn recovery_open(c: &mut Criterion) {
+    let mut group = c.benchmark_group("recovery_open_torn_tail");
+    group.sample_size(20);
+    for segments in [8u64, 80] {
+        let dir = logq_benches::bench_dir();
+        let options = LogOptions::default()
+            .durability(Durability::Never)
+            .segment_bytes_max(RECOVERY_SEGMENT_BYTES);
+        let log = Log::open(dir.path(), options).expect("open");
+        let payload = [7u8; RECORD_BYTES];
+        let batch = vec![Record::new(&payload); 100];
+        // Until `segments` are sealed and the active one has begun.
+        while segment_files(dir.path()) <= segments {
+            log.append(&batch).expect("append");
+        }
+        log.close().expect("close");
+        drop(log);
+        group.bench_with_input(
+            BenchmarkId::new("sealed_segments", segments),
+            &segments,
+            |b, _| {
+                b.iter_custom(|iterations| {
+                    let mut opening = Duration::ZERO;
+                    for _ in 0..iterations {
+                        append_and_tear(dir.path());
+                        let start = Instant::now();
+                        let log = Log::open(
+                            dir.path(),
+                            LogOptions::default().segment_bytes_max(RECOVERY_SEGMENT_BYTES),
+                        )
+                        .expect("recover");
+                        opening += start.elapsed();
+                        log.close().expect("close");
+                    }
+                    opening
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    durable_appends,
+    buffered_appends,
+    sequential_read,
+    recovery_open
+);
 criterion_main!(benches);

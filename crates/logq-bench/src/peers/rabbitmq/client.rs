@@ -72,17 +72,46 @@ pub fn declare(channel: &Channel, kind: Kind) -> Result<lapin::Queue> {
     ))?)
 }
 
-/// Opens a connection to `uri`.
-pub fn connect(uri: &str) -> Result<Connection> {
-    Ok(block_on(Connection::connect(
-        uri,
-        ConnectionProperties::default(),
-    ))?)
+/// Runs `work` on its own thread and waits at most `timeout` for it. A run of the
+/// comparison once hung for ten minutes inside the AMQP client (no connection was ever
+/// opened); with this the harness reports an error and goes on (the stuck thread is left
+/// behind).
+fn within<T: Send + 'static>(
+    what: &str,
+    timeout: std::time::Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    let (done, outcome) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("amqp {what}"))
+        .spawn(move || {
+            let _receiver_gone = done.send(work());
+        })?;
+    outcome
+        .recv_timeout(timeout)
+        .map_err(|_| format!("AMQP {what} did not finish within {} s", timeout.as_secs()).into())
 }
 
-/// Closes `conn`, ignoring errors (the node may be gone).
+/// Opens a connection to `uri` (at most 60 s).
+pub fn connect(uri: &str) -> Result<Connection> {
+    let uri = uri.to_owned();
+    let connected = within("connect", std::time::Duration::from_secs(60), move || {
+        block_on(Connection::connect(&uri, ConnectionProperties::default()))
+    })?;
+    Ok(connected?)
+}
+
+/// Closes `conn`, ignoring errors (the node may be gone) and giving up after 10 s.
 pub fn close(conn: &Connection) {
-    let _ = block_on(conn.close(200, "bye".into()));
+    let (expire, expired) = futures::channel::oneshot::channel::<()>();
+    let _timer = std::thread::Builder::new()
+        .name("amqp close timer".into())
+        .spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(10));
+            let _closed_already = expire.send(());
+        });
+    let closing = conn.close(200, "bye".into());
+    let _ = block_on(futures::future::select(Box::pin(closing), expired));
 }
 
 /// Persistent (`delivery_mode` 2).
