@@ -136,7 +136,7 @@ impl Log {
         options.validate()?;
         let fs = Arc::clone(&options.file_system);
         let lock = if writable {
-            fs.create_dir_all(dir)
+            crate::fs::create_dir_durable(fs.as_ref(), dir)
                 .map_err(|e| Error::io(dir, "create directory", e))?;
             let lock = crate::fs::lock_dir_with_grace(fs.as_ref(), dir)
                 .map_err(|e| Error::io(dir, "lock", e))?;

@@ -26,7 +26,7 @@ use std::sync::Arc;
 ///
 /// let fs = SimFs::new(1);
 /// let dir = Path::new("/log");
-/// fs.create_dir_all(dir).unwrap();
+/// logq_log::fs::create_dir_durable(&fs, dir).unwrap(); // "/log", then "/" fsynced
 /// let file = fs.open(&dir.join("a"), OpenMode::CreateNew).unwrap();
 /// file.write_all_at(b"hello", 0).unwrap();
 /// file.sync_data().unwrap();
@@ -195,17 +195,13 @@ fn names_in<'a>(paths: impl Iterator<Item = &'a PathBuf>, dir: &Path) -> Vec<Str
 impl FileSystem for SimFs {
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
         let mut state = self.state()?;
-        for ancestor in dir.ancestors() {
-            if !ancestor.as_os_str().is_empty() {
-                state.names.dirs.insert(ancestor.to_path_buf());
-            }
-        }
+        state.names.make_dirs(dir);
         Ok(())
     }
 
     fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
         let state = self.state()?;
-        if !state.names.dirs.contains(dir) {
+        if !state.names.dir_exists(dir) {
             return Err(SimError::NotFound(dir.to_path_buf()).into());
         }
         Ok(names_in(state.names.live.keys(), dir))
@@ -292,7 +288,7 @@ impl FileSystem for SimFs {
             // The pending operations keep an unknown fate: a crash may apply each or not.
             return Err(fault.to_io());
         }
-        if !state.names.dirs.contains(dir) {
+        if !state.names.dir_exists(dir) {
             return Err(SimError::NotFound(dir.to_path_buf()).into());
         }
         state.names.sync_dir(dir);
@@ -301,7 +297,7 @@ impl FileSystem for SimFs {
 
     fn try_lock_dir(&self, dir: &Path) -> io::Result<Option<Box<dyn DirLock>>> {
         let mut state = self.state()?;
-        if !state.names.dirs.contains(dir) {
+        if !state.names.dir_exists(dir) {
             return Err(SimError::NotFound(dir.to_path_buf()).into());
         }
         if !state.locks.insert(dir.to_path_buf()) {
@@ -316,7 +312,7 @@ impl FileSystem for SimFs {
 
     fn exists(&self, path: &Path) -> bool {
         let state = self.shared.state.lock();
-        state.names.live.contains_key(path) || state.names.dirs.contains(path)
+        state.names.live.contains_key(path) || state.names.dir_exists(path)
     }
 
     fn mark_poisoned(&self, dir: &Path, poisoned: bool) {

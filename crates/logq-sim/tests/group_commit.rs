@@ -8,7 +8,6 @@
 //! - after the failure every append fails (poisoned), none hangs, none is reported durable
 //!   without being so.
 
-use logq_log::fs::FileSystem;
 use logq_log::{Durability, Log, LogOptions, Record};
 use logq_sim::{FaultError, FaultPlan, OpKind, SimFs};
 use std::collections::BTreeMap;
@@ -151,7 +150,7 @@ fn concurrent_appends_without_faults_are_all_durable_and_dense() {
     for waiting in ALL_WAITING {
         let what = format!("{waiting:?}, no faults");
         let fs = SimFs::new(7);
-        fs.create_dir_all(Path::new("/q")).unwrap();
+        logq_log::fs::create_dir_durable(&fs, Path::new("/q")).unwrap();
         let log = Log::open(Path::new("/q"), options(&fs)).unwrap();
         let (acked, failed) = run_appenders(&log, waiting);
         assert_eq!(failed, 0, "{what}");
@@ -183,7 +182,7 @@ fn a_failure_under_concurrent_appends_poisons_and_never_loses_an_ack() {
             for error in [FaultError::Eio, FaultError::Enospc] {
                 let what = format!("{waiting:?}: {kind:?} #{nth} fails with {error:?}");
                 let fs = SimFs::new(nth);
-                fs.create_dir_all(Path::new("/q")).unwrap();
+                logq_log::fs::create_dir_durable(&fs, Path::new("/q")).unwrap();
                 let log = Log::open(Path::new("/q"), options(&fs)).unwrap();
                 fs.set_fault_plan(FaultPlan::new().fail_nth(kind, fs.op_count(kind) + nth, error));
                 let (acked, failed) = run_appenders(&log, waiting);

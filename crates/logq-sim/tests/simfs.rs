@@ -14,7 +14,7 @@ fn dir() -> &'static Path {
 
 fn setup(seed: u64) -> SimFs {
     let fs = SimFs::new(seed);
-    fs.create_dir_all(dir()).unwrap();
+    logq_log::fs::create_dir_durable(&fs, dir()).unwrap();
     fs
 }
 
@@ -413,5 +413,41 @@ proptest! {
                 prop_assert_eq!(*byte, expected, "byte {} changed outside pending writes", i);
             }
         }
+    }
+}
+
+#[test]
+fn a_new_directory_is_pending_until_its_parent_is_synced() {
+    let fs = setup(11);
+    let sub = dir().join("sub");
+    fs.create_dir_all(&sub).unwrap();
+    let path = sub.join("a");
+    let file = fs.open(&path, OpenMode::CreateNew).unwrap();
+    file.write_all_at(b"x", 0).unwrap();
+    file.sync_data().unwrap();
+    fs.sync_dir(&sub).unwrap();
+    // The file's entry is durable, but the directory holding it is not.
+    let (mut present, mut absent) = (0, 0);
+    for seed in 0..100 {
+        let crashed = fs.fork();
+        crashed.crash(seed);
+        if crashed.exists(&sub) {
+            present += 1;
+            assert_eq!(crashed.live_bytes(&path).unwrap(), b"x");
+        } else {
+            absent += 1;
+            assert!(!crashed.exists(&path), "a file outlived its directory");
+        }
+    }
+    assert!(present > 0 && absent > 0, "{present} {absent}");
+    fs.sync_dir(dir()).unwrap();
+    for seed in 0..20 {
+        let crashed = fs.fork();
+        crashed.crash(seed);
+        assert_eq!(
+            crashed.live_bytes(&path).unwrap(),
+            b"x",
+            "crash seed {seed}"
+        );
     }
 }

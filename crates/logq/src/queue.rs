@@ -144,7 +144,7 @@ impl QueueInner {
         notify: Arc<Notify>,
     ) -> Result<Self> {
         let fs = log_options.file_system.clone();
-        fs.create_dir_all(dir).map_err(|source| Error::Io {
+        logq_log::fs::create_dir_durable(fs.as_ref(), dir).map_err(|source| Error::Io {
             file: dir.to_path_buf(),
             operation: "create directory",
             source,

@@ -68,8 +68,7 @@ impl Store {
             source,
         };
         let queues_dir = dir.join("queues");
-        file_system
-            .create_dir_all(&queues_dir)
+        logq_log::fs::create_dir_durable(file_system.as_ref(), &queues_dir)
             .map_err(|e| io(&queues_dir, "create directory", e))?;
         let lock = logq_log::fs::lock_dir_with_grace(file_system.as_ref(), dir)
             .map_err(|e| io(dir, "lock", e))?

@@ -77,7 +77,8 @@ pub trait DirLock: Send + Sync + fmt::Debug {}
 /// assert_eq!(file.len().unwrap(), 5);
 /// ```
 pub trait FileSystem: Send + Sync + fmt::Debug {
-    /// Creates `dir` and its parents if missing.
+    /// Creates `dir` and its parents if missing. The new entries are durable only once their
+    /// parents are fsynced ([`create_dir_durable`] does both).
     fn create_dir_all(&self, dir: &Path) -> io::Result<()>;
     /// The names of the entries of `dir` (files only, no `.`/`..`).
     fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
@@ -112,6 +113,51 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
     fn was_poisoned(&self, dir: &Path) -> bool {
         POISONED_DIRS.lock().contains(dir)
     }
+}
+
+/// Creates `dir` and its missing ancestors, each made durable: after creating a directory
+/// its parent is fsynced, so a power cut cannot take away a directory (and every file in it)
+/// that logq went on to write into. Existing directories cost one `exists` each.
+///
+/// A failed creation or fsync leaves the fate of the new entries unknown, yet the
+/// directories are there for the next call to find; so a failure marks every directory of
+/// `dir`'s chain poisoned ([`FileSystem::mark_poisoned`]), and a later call for a path under a
+/// poisoned directory fsyncs the parent of every level again, existing or not.
+///
+/// ```
+/// use logq_log::fs::{create_dir_durable, FileSystem, RealFs};
+/// let root = tempfile::tempdir().unwrap();
+/// let dir = root.path().join("queues/orders/log");
+/// create_dir_durable(&RealFs, &dir).unwrap();
+/// assert!(RealFs.exists(&dir));
+/// ```
+pub fn create_dir_durable(fs: &dyn FileSystem, dir: &Path) -> io::Result<()> {
+    let mut chain: Vec<&Path> = dir
+        .ancestors()
+        .filter(|level| !level.as_os_str().is_empty() && level.parent().is_some())
+        .collect();
+    chain.reverse();
+    let suspect = chain.iter().any(|level| fs.was_poisoned(level));
+    let make = || -> io::Result<()> {
+        for level in &chain {
+            let existed = fs.exists(level);
+            if !existed {
+                fs.create_dir_all(level)?;
+            }
+            if !existed || suspect {
+                let parent = level.parent().filter(|p| !p.as_os_str().is_empty());
+                fs.sync_dir(parent.unwrap_or(Path::new(".")))?;
+            }
+        }
+        Ok(())
+    };
+    let made = make();
+    if made.is_err() {
+        for level in &chain {
+            fs.mark_poisoned(level, true);
+        }
+    }
+    made
 }
 
 /// The poisoned log directories of this process (see [`FileSystem::mark_poisoned`]).

@@ -88,10 +88,7 @@ pub(crate) fn recover(
     let journal_options = options.journal.clone().durability(options.durability);
     let journal_path = journal_dir(dir);
     let journal = if writable {
-        options
-            .journal
-            .file_system
-            .create_dir_all(dir)
+        logq_log::fs::create_dir_durable(options.journal.file_system.as_ref(), dir)
             .map_err(|e| io(dir, "create directory", e))?;
         Log::open(&journal_path, journal_options)?
     } else {
