@@ -133,6 +133,16 @@ impl Target for LogqTarget {
     fn async_producers(&self, producers: usize, duration: Duration) -> Option<Result<f64>> {
         Some(self.run_async_producers(producers, duration))
     }
+
+    fn pipelined_ack_consumer(&self) -> Option<Result<Box<dyn Consumer>>> {
+        Some(self.queue().and_then(|(_, queue)| {
+            let consumer = queue.consumer("bench")?;
+            Ok(Box::new(PipelinedConsumer {
+                consumer,
+                pending: futures::stream::FuturesUnordered::new(),
+            }) as Box<dyn Consumer>)
+        }))
+    }
 }
 
 impl LogqTarget {
@@ -281,5 +291,75 @@ impl Consumer for LogqConsumer {
         let payloads = deliveries.iter().map(|d| d.payload().to_vec()).collect();
         self.consumer.ack_all(deliveries)?;
         Ok(payloads)
+    }
+}
+
+/// The most acks a [`PipelinedConsumer`] leaves pending before it waits for the oldest.
+const PIPELINED_ACKS_PENDING_MAX: usize = 1024;
+
+/// An ack on its way to durability.
+type PendingAck = std::pin::Pin<Box<dyn std::future::Future<Output = logq::Result<()>> + Send>>;
+
+/// Receives with leases and acknowledges each message with `Delivery::ack_async`: the next
+/// message is received while earlier acks become durable (their fdatasyncs shared through
+/// the journal's committer thread). Every ack is awaited: each poll collects the ones that
+/// are durable, a full window waits for one, and `finish` waits for the rest.
+struct PipelinedConsumer {
+    consumer: logq::Consumer,
+    pending: futures::stream::FuturesUnordered<PendingAck>,
+}
+
+impl PipelinedConsumer {
+    /// Polls the pending acks once (which also hands new ones to the committer); with
+    /// `block`, waits until at least one resolves. Fails on the first failed ack.
+    fn collect(&mut self, block: bool) -> Result<()> {
+        use futures::StreamExt;
+        let pending = &mut self.pending;
+        futures::executor::block_on(futures::future::poll_fn(|cx| {
+            let mut resolved = 0usize;
+            loop {
+                match pending.poll_next_unpin(cx) {
+                    std::task::Poll::Ready(Some(outcome)) => {
+                        outcome?;
+                        resolved += 1;
+                    }
+                    std::task::Poll::Ready(None) => {
+                        return std::task::Poll::Ready(Ok::<(), logq::Error>(()))
+                    }
+                    std::task::Poll::Pending if block && resolved == 0 => {
+                        return std::task::Poll::Pending
+                    }
+                    std::task::Poll::Pending => return std::task::Poll::Ready(Ok(())),
+                }
+            }
+        }))
+        .map_err(Into::into)
+    }
+}
+
+impl Consumer for PipelinedConsumer {
+    fn poll(&mut self, max: usize, timeout: Duration) -> Result<Vec<Vec<u8>>> {
+        let mut payloads = Vec::new();
+        let mut next = self.consumer.receive(timeout)?;
+        while let Some(delivery) = next {
+            payloads.push(delivery.payload().to_vec());
+            self.pending.push(Box::pin(delivery.ack_async()));
+            if self.pending.len() >= PIPELINED_ACKS_PENDING_MAX {
+                self.collect(true)?;
+            }
+            next = match payloads.len() < max {
+                true => self.consumer.try_receive()?,
+                false => None,
+            };
+        }
+        self.collect(false)?;
+        Ok(payloads)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        while !self.pending.is_empty() {
+            self.collect(true)?;
+        }
+        Ok(())
     }
 }

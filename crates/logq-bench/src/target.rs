@@ -84,6 +84,13 @@ pub trait Target: Send + Sync {
         let _ = (producers, duration);
         None
     }
+    /// A consumer for scenario (3) once more, for targets whose acks can be confirmed
+    /// durable asynchronously: its `poll` returns messages whose acks are started, not yet
+    /// durable, and [`Consumer::finish`] waits until every one is. `None`: the target has
+    /// none.
+    fn pipelined_ack_consumer(&self) -> Option<Result<Box<dyn Consumer>>> {
+        None
+    }
 }
 
 /// Sends messages into a [`Target`].
@@ -105,4 +112,9 @@ pub trait Consumer: Send {
     /// acknowledges all of them durably (one acknowledgement for the group) before
     /// returning them. An empty vector means nothing arrived in time.
     fn poll(&mut self, max: usize, timeout: Duration) -> Result<Vec<Vec<u8>>>;
+    /// Waits until every acknowledgement this consumer started is durable (only a
+    /// [`Target::pipelined_ack_consumer`] has any still pending after `poll`).
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
 }

@@ -40,7 +40,7 @@ fn unwrap_or_panic(result: Result<Coverage, Box<ScenarioFailure>>) -> Coverage {
     result.unwrap_or_else(|failure| panic!("invariant broken: {failure}"))
 }
 
-/// Every kind of step at least once: outcomes, nacks with delays, lease expiry, dead letters,
+/// Every kind of step at least once: outcomes, async acks, nacks with delays, lease expiry, dead letters,
 /// checkpoints (every 4 records, so journal segments roll and are removed), reopen and kill.
 fn handmade() -> GroupScenario {
     use GroupStep::*;
@@ -61,6 +61,12 @@ fn handmade() -> GroupScenario {
         Release { group: 0, pick: 0 },
         Deliver { group: 0 },
         Ack { group: 0, pick: 0 },
+        Deliver { group: 0 },
+        AckAsync {
+            group: 0,
+            pick: 0,
+            with_outcome: true,
+        },
         Kill,
         Advance { ms: 150 },
         Deliver { group: 1 },
@@ -78,7 +84,11 @@ fn handmade() -> GroupScenario {
         Deliver { group: 0 },
         AckOutcome { group: 0, pick: 0 },
         Deliver { group: 1 },
-        Ack { group: 1, pick: 0 },
+        AckAsync {
+            group: 1,
+            pick: 0,
+            with_outcome: false,
+        },
     ];
     GroupScenario {
         workload: GroupWorkload {

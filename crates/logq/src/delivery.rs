@@ -81,6 +81,73 @@ impl Delivery {
         Ok(())
     }
 
+    /// [`ack`](Self::ack) without blocking a thread: the message is settled for this group
+    /// now (this process does not deliver it again), and the returned future resolves once
+    /// the ack is durable (under `Always`). Many pending acks share each fdatasync, so a
+    /// consumer that goes on to its next message while its acks become durable is not bound
+    /// by one fdatasync per message. An ack whose future has not resolved `Ok` may be lost to
+    /// a crash; its message is then delivered again (at least once). Any executor will do.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = logq::Store::open(dir.path(), logq::Options::default()).unwrap();
+    /// let orders = store.queue("orders").unwrap();
+    /// orders.send(logq::Message::new(b"o-1".to_vec())).unwrap();
+    /// orders.send(logq::Message::new(b"o-2".to_vec())).unwrap();
+    /// let payments = orders.consumer("payments").unwrap();
+    /// let first = payments.receive(Duration::from_secs(1)).unwrap().unwrap();
+    /// let acked = first.ack_async();
+    /// let second = payments.receive(Duration::from_secs(1)).unwrap().unwrap(); // meanwhile
+    /// futures::executor::block_on(async { acked.await?; second.ack_async().await }).unwrap();
+    /// ```
+    pub fn ack_async(self) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        self.decide_async(None)
+    }
+
+    /// [`ack_with_outcome`](Self::ack_with_outcome) without blocking a thread, as
+    /// [`ack_async`](Self::ack_async): the outcome is stored with the ack, in one record.
+    /// [`crate::Queue::wait_outcome`] sees the outcome only once it is durable.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = logq::Store::open(dir.path(), logq::Options::default()).unwrap();
+    /// let orders = store.queue("orders").unwrap();
+    /// let id = orders.send(logq::Message::new(b"o-1".to_vec())).unwrap();
+    /// let payments = orders.consumer("payments").unwrap();
+    /// let delivery = payments.receive(Duration::from_secs(1)).unwrap().unwrap();
+    /// futures::executor::block_on(delivery.ack_with_outcome_async(b"paid")).unwrap();
+    /// let status = orders.wait_outcome(id, "payments", Duration::from_secs(1)).unwrap();
+    /// assert_eq!(status, logq::Status::Acked { outcome: Some(b"paid".to_vec()) });
+    /// ```
+    pub fn ack_with_outcome_async(
+        self,
+        outcome: &[u8],
+    ) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        self.decide_async(Some(outcome))
+    }
+
+    /// The shared part of the async acks: staged now, awaited in the future.
+    fn decide_async(
+        mut self,
+        outcome: Option<&[u8]>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        self.settled = true;
+        let queue = std::sync::Arc::clone(&self.consumer.queue);
+        let acked = queue
+            .groups
+            .ack_async(&self.consumer.group, self.message.id.0, outcome);
+        queue.notify.notify();
+        async move {
+            acked
+                .await
+                .map_err(|e| self.consumer.queue.groups_error(e))?;
+            self.after_ack();
+            Ok(())
+        }
+    }
+
     /// Gives the message back: redelivered (to any consumer of the group) after `delay`.
     pub fn nack(mut self, delay: Duration) -> Result<()> {
         self.settled = true;

@@ -614,3 +614,81 @@ fn async_sends_are_durable_ordered_per_task_and_deduplicated() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn pipelined_async_acks_settle_at_once_and_stick_across_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), QueueOptions::default());
+    let orders = store.queue("orders").unwrap();
+    let count = 200u64;
+    let batch: Vec<Message> = (0..count)
+        .map(|i| Message::new(i.to_le_bytes().to_vec()))
+        .collect();
+    orders.send_batch(&batch).unwrap();
+    let payments = orders.consumer("payments").unwrap();
+    // One consumer thread: receive, start the ack, go on; at most 32 acks pending.
+    let mut pending = std::collections::VecDeque::new();
+    let mut seen = Vec::new();
+    while let Some(delivery) = payments.try_receive().unwrap() {
+        let id = delivery.id();
+        assert!(
+            !seen.contains(&id),
+            "{id} delivered again while its ack was pending"
+        );
+        seen.push(id);
+        let acked: std::pin::Pin<Box<dyn std::future::Future<Output = logq::Result<()>> + Send>> =
+            if id.0 % 3 == 0 {
+                Box::pin(delivery.ack_with_outcome_async(format!("paid {}", id.0).as_bytes()))
+            } else {
+                Box::pin(delivery.ack_async())
+            };
+        pending.push_back(acked);
+        if pending.len() == 32 {
+            futures::executor::block_on(pending.pop_front().unwrap()).unwrap();
+        }
+    }
+    futures::executor::block_on(futures::future::try_join_all(pending)).unwrap();
+    assert_eq!(seen.len(), usize::try_from(count).unwrap());
+    drop((store, orders, payments)); // crash: no close
+    let store = open(dir.path(), QueueOptions::default());
+    let orders = store.queue("orders").unwrap();
+    for i in 0..count {
+        let expected = (i % 3 == 0).then(|| format!("paid {i}").into_bytes());
+        assert_eq!(
+            orders.status(MessageId(i), "payments").unwrap(),
+            Status::Acked { outcome: expected }
+        );
+    }
+    assert!(orders
+        .consumer("payments")
+        .unwrap()
+        .try_receive()
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn async_acks_under_never_resolve_and_a_second_ack_is_a_no_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue_options = QueueOptions::default()
+        .durability(Durability::Never)
+        .lease(Duration::from_millis(100));
+    let store = open(dir.path(), queue_options);
+    let orders = store.queue("orders").unwrap();
+    let id = orders.send(Message::new(b"o-1".to_vec())).unwrap();
+    let payments = orders.consumer("payments").unwrap();
+    // The first lease runs out; the second delivery is acked first, the first one after.
+    let first = payments.receive(SECOND).unwrap().unwrap();
+    let again = payments.receive(5 * SECOND).unwrap().unwrap();
+    assert_eq!((again.id(), again.attempt()), (id, 2));
+    futures::executor::block_on(again.ack_with_outcome_async(b"paid")).unwrap();
+    futures::executor::block_on(first.ack_async()).unwrap();
+    assert_eq!(
+        orders.status(id, "payments").unwrap(),
+        Status::Acked {
+            outcome: Some(b"paid".to_vec())
+        },
+        "the late second ack keeps the first outcome"
+    );
+    store.close().unwrap();
+}

@@ -1,13 +1,30 @@
 //! (3) Consume and durably ack a backlog: one consumer, one durable ack per message.
 
 use crate::scenarios::Measure;
-use crate::target::Target;
+use crate::target::{Consumer, Target};
 use crate::Result;
 use std::time::{Duration, Instant};
 
+/// The metric of the pipelined variant of the scenario.
+pub const PIPELINED_METRIC: &str = "msgs/s, acks pipelined (each awaited durable)";
+
 /// Fills a backlog of `count` messages (batched, untimed), then drains it with one consumer
-/// acking each message durably; stops after `limit` and reports the rate so far.
+/// acking each message durably; stops after `limit` and reports the rate so far. Targets
+/// with asynchronously confirmed acks then drain a second backlog with those.
 pub fn run(target: &dyn Target, count: u64, limit: Duration) -> Result<Vec<Measure>> {
+    fill(target, count)?;
+    let mut measures = vec![drain(target.consumer()?, count, limit, "msgs/s")?];
+    if let Some(consumer) = target.pipelined_ack_consumer() {
+        // The same group again: the first drain acknowledged everything, the refill is new.
+        let consumer = consumer?;
+        fill(target, count)?;
+        measures.push(drain(consumer, count, limit, PIPELINED_METRIC)?);
+    }
+    Ok(measures)
+}
+
+/// Sends `count` messages in batches of 1,000.
+fn fill(target: &dyn Target, count: u64) -> Result<()> {
     let mut producer = target.producer()?;
     let batch: u64 = 1_000;
     let mut next = 0u64;
@@ -17,8 +34,17 @@ pub fn run(target: &dyn Target, count: u64, limit: Duration) -> Result<Vec<Measu
         producer.send_batch(&payloads)?;
         next = end;
     }
-    drop(producer);
-    let mut consumer = target.consumer()?;
+    Ok(())
+}
+
+/// Receives one message per poll until `count` or `limit`; the time ends once every ack
+/// is durable.
+fn drain(
+    mut consumer: Box<dyn Consumer>,
+    count: u64,
+    limit: Duration,
+    metric: &str,
+) -> Result<Measure> {
     let start = Instant::now();
     let mut received = 0u64;
     let mut note = None;
@@ -36,7 +62,8 @@ pub fn run(target: &dyn Target, count: u64, limit: Duration) -> Result<Vec<Measu
         }
         received += u64::try_from(got.len())?;
     }
-    let mut measure = Measure::new("msgs/s", crate::stats::rate(received, start.elapsed()));
+    consumer.finish()?;
+    let mut measure = Measure::new(metric, crate::stats::rate(received, start.elapsed()));
     measure.note = note;
-    Ok(vec![measure])
+    Ok(measure)
 }

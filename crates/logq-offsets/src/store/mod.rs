@@ -242,15 +242,52 @@ impl OffsetStore {
     /// Acknowledges `offset`; `Ok(false)` if it already was. Durable when it returns (under
     /// `Always`).
     pub fn ack(&self, group: &str, offset: u64) -> StoreResult<bool> {
-        self.decide(group, |id, state| {
-            let newly = state.ack(offset)?;
-            let event = newly.then_some(GroupEvent::Acked {
-                group: id,
-                offset,
-                outcome: None,
-            });
-            Ok((newly, event))
-        })
+        let staged = self.stage_ack(group, offset, None)?;
+        if let Some(end) = staged.journal_end {
+            self.finish_decision(end)?;
+        }
+        Ok(staged.newly)
+    }
+
+    /// [`OffsetStore::ack`] without blocking a thread: the ack is applied and journalled
+    /// when this is called (the message is not delivered to `group` again by this process),
+    /// and the returned future resolves once its record is durable (under `Always`; shared
+    /// with every concurrent decision's fdatasync, through the journal's committer thread).
+    /// A consumer can therefore go on to its next message while its acks become durable;
+    /// an ack whose future has not resolved `Ok` may be lost to a crash, and its message is
+    /// then delivered again (at least once). Resolves to `Ok(false)` if `offset` already was
+    /// acknowledged; refused acks (unknown group, not leased) are errors of the future.
+    ///
+    /// ```
+    /// use logq_offsets::{OffsetOptions, OffsetStore, StartPosition};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = OffsetStore::open(dir.path(), OffsetOptions::default()).unwrap();
+    /// store.ensure_group("payments", StartPosition::Earliest, 0, 2).unwrap();
+    /// let first = store.deliver_next("payments", 7, 1_000, 2).unwrap().unwrap();
+    /// let acked = store.ack_async("payments", first.offset, None);
+    /// // ... the consumer goes on with the next message meanwhile ...
+    /// let second = store.deliver_next("payments", 7, 1_000, 2).unwrap().unwrap();
+    /// assert_eq!(second.offset, 1);
+    /// assert!(futures::executor::block_on(acked).unwrap());
+    /// ```
+    pub fn ack_async(
+        &self,
+        group: &str,
+        offset: u64,
+        outcome: Option<&[u8]>,
+    ) -> impl std::future::Future<Output = StoreResult<bool>> + Send + 'static {
+        let staged = self.stage_ack(group, offset, outcome);
+        let store = self.clone();
+        async move {
+            let staged = staged?;
+            if let Some(end) = staged.journal_end {
+                if store.inner.options.durability == Durability::Always {
+                    store.inner.journal.wait_durable_async(end).await?;
+                }
+                store.maybe_checkpoint()?;
+            }
+            Ok(staged.newly)
+        }
     }
 
     /// Acknowledges every offset in `offsets` with one durable wait (their records share one
@@ -288,29 +325,48 @@ impl OffsetStore {
     /// fdatasync for both); `Ok(false)` if it was already acknowledged (the outcome is then
     /// not stored).
     pub fn ack_with_outcome(&self, group: &str, offset: u64, outcome: &[u8]) -> StoreResult<bool> {
-        let end = {
-            let mut state = self.lock_writable()?;
-            let (id, group_state) = group_mut(&mut state.groups, group)?;
-            if !group_state
-                .check_ack(offset)
-                .map_err(|source| group_error(group, source))?
-            {
-                return Ok(false);
-            }
-            let event = GroupEvent::Acked {
-                group: id,
-                offset,
-                outcome: Some(outcome.to_vec()),
-            };
-            let end = self.journal_event(&mut state, &event)?;
-            let (_, group_state) = group_mut(&mut state.groups, group)?;
-            group_state
-                .ack_with_outcome(offset, OutcomeRef(end - 1))
-                .map_err(|source| group_error(group, source))?;
-            end
+        let staged = self.stage_ack(group, offset, Some(outcome))?;
+        if let Some(end) = staged.journal_end {
+            self.finish_decision(end)?;
+        }
+        Ok(staged.newly)
+    }
+
+    /// Applies an ack (with its outcome, if any) in memory and appends its journal record,
+    /// not yet waiting for durability.
+    fn stage_ack(
+        &self,
+        group: &str,
+        offset: u64,
+        outcome: Option<&[u8]>,
+    ) -> StoreResult<StagedAck> {
+        let mut state = self.lock_writable()?;
+        let (id, group_state) = group_mut(&mut state.groups, group)?;
+        if !group_state
+            .check_ack(offset)
+            .map_err(|source| group_error(group, source))?
+        {
+            return Ok(StagedAck {
+                newly: false,
+                journal_end: None,
+            });
+        }
+        let event = GroupEvent::Acked {
+            group: id,
+            offset,
+            outcome: outcome.map(<[u8]>::to_vec),
         };
-        self.finish_decision(end)?;
-        Ok(true)
+        let end = self.journal_event(&mut state, &event)?;
+        let (_, group_state) = group_mut(&mut state.groups, group)?;
+        match outcome {
+            Some(_) => group_state.ack_with_outcome(offset, OutcomeRef(end - 1)),
+            None => group_state.ack(offset),
+        }
+        .map_err(|source| group_error(group, source))?;
+        Ok(StagedAck {
+            newly: true,
+            journal_end: Some(end),
+        })
     }
 
     /// Acknowledges every offset below `next_offset` (Kafka-style commit); returns how many
@@ -392,23 +448,32 @@ impl OffsetStore {
     /// Releases every lease of every group (journalled, durable on return): for a process
     /// that just opened the store, every lease it finds belongs to a consumer of a process
     /// that is gone, so its messages are redelivered now instead of after `lease_ms`.
-    /// Attempt counts stay. Returns how many leases were released.
+    /// Attempt counts stay. All the releases share one durable wait (one fdatasync).
+    /// Returns how many leases were released.
     pub fn release_all_leases(&self) -> StoreResult<usize> {
         let mut released = 0;
-        for group in self.group_names() {
-            let offsets = {
-                let state = self.inner.state.lock();
-                let id = state.groups.id(&group).ok_or_else(|| unknown(&group))?;
-                state
-                    .groups
-                    .get_by_id(id)
-                    .map(GroupState::leased_offsets)
-                    .unwrap_or_default()
-            };
-            for offset in offsets {
-                self.release(&group, offset)?;
-                released += 1;
+        let mut end = None;
+        {
+            let mut state = self.lock_writable()?;
+            let leased: Vec<(String, Vec<u64>)> = state
+                .groups
+                .iter()
+                .map(|(_, name, group_state)| (name.to_owned(), group_state.leased_offsets()))
+                .collect();
+            for (name, offsets) in leased {
+                for offset in offsets {
+                    let (id, group_state) = group_mut(&mut state.groups, &name)?;
+                    group_state
+                        .release(offset)
+                        .map_err(|source| group_error(&name, source))?;
+                    let event = GroupEvent::Released { group: id, offset };
+                    end = Some(self.journal_event(&mut state, &event)?);
+                    released += 1;
+                }
             }
+        }
+        if let Some(end) = end {
+            self.finish_decision(end)?;
         }
         Ok(released)
     }
@@ -620,6 +685,14 @@ impl OffsetStore {
             }),
         }
     }
+}
+
+/// An ack applied in memory and appended to the journal, not yet waited for.
+struct StagedAck {
+    /// False when the offset already was acknowledged (nothing was journalled).
+    newly: bool,
+    /// The journal offset its record must be durable through.
+    journal_end: Option<u64>,
 }
 
 /// The parts of the state a checkpoint reads and updates.

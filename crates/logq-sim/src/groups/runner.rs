@@ -245,21 +245,33 @@ fn exec_step(
                 Err(e) => fail(e, "deliver_next"),
             }
         }
-        GroupStep::Ack { group, pick } | GroupStep::AckOutcome { group, pick } => {
+        GroupStep::Ack { group, pick }
+        | GroupStep::AckOutcome { group, pick }
+        | GroupStep::AckAsync { group, pick, .. } => {
             let Some(offset) = model.track(*group).pick(*pick) else {
                 return Ok(StepEnd::Done);
             };
-            let outcome = matches!(step, GroupStep::AckOutcome { .. })
-                .then(|| GroupModel::outcome_for(offset, index));
+            let with_outcome = matches!(
+                step,
+                GroupStep::AckOutcome { .. }
+                    | GroupStep::AckAsync {
+                        with_outcome: true,
+                        ..
+                    }
+            );
+            let outcome = with_outcome.then(|| GroupModel::outcome_for(offset, index));
             let track = model.track(*group);
             track
                 .acked_tried
                 .entry(offset)
                 .or_default()
                 .push(outcome.clone());
-            let result = match &outcome {
-                Some(bytes) => store.ack_with_outcome(group_of(*group), offset, bytes),
-                None => store.ack(group_of(*group), offset),
+            let result = match (step, &outcome) {
+                (GroupStep::AckAsync { .. }, outcome) => futures::executor::block_on(
+                    store.ack_async(group_of(*group), offset, outcome.as_deref()),
+                ),
+                (_, Some(bytes)) => store.ack_with_outcome(group_of(*group), offset, bytes),
+                (_, None) => store.ack(group_of(*group), offset),
             };
             match result {
                 Ok(newly) => {

@@ -49,6 +49,15 @@ pub enum GroupStep {
         /// Which held lease.
         pick: usize,
     },
+    /// `ack_async` of a held lease (with an outcome or not), its future awaited at once.
+    AckAsync {
+        /// The group.
+        group: usize,
+        /// Which held lease.
+        pick: usize,
+        /// Whether the ack carries an outcome.
+        with_outcome: bool,
+    },
     /// `nack` of a held lease.
     Nack {
         /// The group.
@@ -164,8 +173,18 @@ fn random_step(rng: &mut SimRng) -> GroupStep {
         },
         6..=8 => GroupStep::Ensure { group },
         9..=33 => GroupStep::Deliver { group },
-        34..=47 => GroupStep::Ack { group, pick },
-        48..=55 => GroupStep::AckOutcome { group, pick },
+        34..=40 => GroupStep::Ack { group, pick },
+        41..=47 => GroupStep::AckAsync {
+            group,
+            pick,
+            with_outcome: false,
+        },
+        48..=51 => GroupStep::AckOutcome { group, pick },
+        52..=55 => GroupStep::AckAsync {
+            group,
+            pick,
+            with_outcome: true,
+        },
         56..=63 => GroupStep::Nack {
             group,
             pick,
