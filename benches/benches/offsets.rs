@@ -1,4 +1,5 @@
-//! logq-offsets micro-benchmarks: durable and buffered acks from 1 and 16 threads.
+//! logq-offsets micro-benchmarks: durable and buffered acks from 1 and 16 threads, and
+//! durable async acks pipelined from one thread.
 //!
 //! Run: `cargo bench -p logq-benches --bench offsets`.
 #![allow(missing_docs)] // criterion_group! generates undocumented functions.
@@ -46,6 +47,31 @@ fn acks(durability: Durability, threads: u64, iterations: u64) -> Duration {
     start.elapsed()
 }
 
+/// Delivers `iterations` messages, then acks them from one thread with `ack_async`, at most
+/// `pending_max` acks pending (each awaited durable); times the acks.
+fn pipelined_acks(pending_max: usize, iterations: u64) -> Duration {
+    use futures::StreamExt;
+    let dir = logq_benches::bench_dir();
+    let store = store(dir.path(), Durability::Always, iterations);
+    for _ in 0..iterations {
+        store.deliver_next("g", 1, 0, iterations).expect("deliver");
+    }
+    let start = Instant::now();
+    futures::executor::block_on(async {
+        let mut pending = futures::stream::FuturesUnordered::new();
+        for offset in 0..iterations {
+            pending.push(store.ack_async("g", offset, None));
+            if pending.len() >= pending_max {
+                pending.next().await.expect("pending").expect("ack");
+            }
+        }
+        while let Some(acked) = pending.next().await {
+            acked.expect("ack");
+        }
+    });
+    start.elapsed()
+}
+
 fn ack_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("ack");
     group
@@ -58,6 +84,13 @@ fn ack_benches(c: &mut Criterion) {
                 b.iter_custom(|iterations| acks(durability, threads, iterations));
             });
         }
+    }
+    for pending_max in [64usize, 1024] {
+        group.bench_with_input(
+            BenchmarkId::new("always_async_pipelined", pending_max),
+            &pending_max,
+            |b, &pending_max| b.iter_custom(|iterations| pipelined_acks(pending_max, iterations)),
+        );
     }
     group.finish();
 }
