@@ -327,4 +327,10 @@ impl FileSystem for SimFs {
     fn was_poisoned(&self, dir: &Path) -> bool {
         self.shared.state.lock().poisoned_dirs.contains(dir)
     }
+
+    /// Crash points are numbered operations: recovery runs on one thread, so operation n is
+    /// the same operation in every run of a seed.
+    fn allows_concurrent_recovery(&self) -> bool {
+        false
+    }
 }

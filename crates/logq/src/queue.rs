@@ -111,6 +111,39 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
     }
 }
 
+/// Opens (creating) the consumer groups of queue `name` in `<dir>/groups` and releases every
+/// lease found there: one process has the store at a time, so they are a dead consumer's.
+fn open_groups(
+    name: &str,
+    dir: &Path,
+    options: &QueueOptions,
+    log_options: &LogOptions,
+) -> Result<OffsetStore> {
+    let wrap = |source| Error::Groups {
+        queue: name.to_owned(),
+        source,
+    };
+    let group_options = OffsetOptions::default()
+        .durability(options.durability)
+        .group_config(GroupConfig {
+            lease_ms: options.lease_ms,
+            max_deliveries: options.max_deliveries,
+            max_in_flight: options.max_in_flight,
+        })
+        .checkpoint_interval_records(options.checkpoint_interval_records)
+        .journal(log_options.clone().segment_bytes_max(32 * 1024 * 1024));
+    let groups = OffsetStore::open(dir.join("groups"), group_options).map_err(wrap)?;
+    let released = groups.release_all_leases().map_err(wrap)?;
+    if released > 0 {
+        tracing::info!(
+            queue = name,
+            released,
+            "released the leases of a previous process"
+        );
+    }
+    Ok(groups)
+}
+
 impl QueueInner {
     /// The store this queue belongs to.
     pub(crate) fn store(&self) -> Result<crate::Store> {
@@ -157,44 +190,39 @@ impl QueueInner {
             queue: name.to_owned(),
             source,
         };
-        let log = Log::open(
-            dir.join("log"),
-            log_options
-                .clone()
-                .write_buffer_bytes(options.write_buffer_bytes),
-        )
-        .map_err(wrap_log)?;
-        let group_options = OffsetOptions::default()
-            .durability(options.durability)
-            .group_config(GroupConfig {
-                lease_ms: options.lease_ms,
-                max_deliveries: options.max_deliveries,
-                max_in_flight: options.max_in_flight,
-            })
-            .checkpoint_interval_records(options.checkpoint_interval_records)
-            .journal(log_options.clone().segment_bytes_max(32 * 1024 * 1024));
-        let groups = OffsetStore::open(dir.join("groups"), group_options).map_err(|source| {
-            Error::Groups {
-                queue: name.to_owned(),
-                source,
-            }
-        })?;
-        // One process has the store at a time: every lease found now is a dead consumer's.
-        let released = groups
-            .release_all_leases()
-            .map_err(|source| Error::Groups {
-                queue: name.to_owned(),
-                source,
-            })?;
-        if released > 0 {
-            tracing::info!(
-                queue = name,
-                released,
-                "released the leases of a previous process"
-            );
-        }
-        let (dedup, snapshot_offset) =
-            recover_dedup(name, dir, &options, &log, log_options.file_system.as_ref())?;
+        let open_log = || {
+            Log::open(
+                dir.join("log"),
+                log_options
+                    .clone()
+                    .write_buffer_bytes(options.write_buffer_bytes),
+            )
+            .map_err(wrap_log)
+        };
+        let open_groups = || open_groups(name, dir, &options, &log_options);
+        let fs = fs.as_ref();
+        let (log, groups, (dedup, snapshot_offset)) = if fs.allows_concurrent_recovery() {
+            // The message log (with the dedup index it holds) and the group journal are
+            // independent files: recovering them side by side overlaps their fdatasyncs.
+            let (log_side, groups) = std::thread::scope(|scope| {
+                let groups = scope.spawn(open_groups);
+                let log_side = open_log().and_then(|log| {
+                    let dedup = recover_dedup(name, dir, &options, &log, fs)?;
+                    Ok((log, dedup))
+                });
+                let groups = groups
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (log_side, groups)
+            });
+            let (log, dedup) = log_side?;
+            (log, groups?, dedup)
+        } else {
+            let log = open_log()?;
+            let groups = open_groups()?;
+            let dedup = recover_dedup(name, dir, &options, &log, fs)?;
+            (log, groups, dedup)
+        };
         Ok(QueueInner {
             name: name.to_owned(),
             dir: dir.to_path_buf(),

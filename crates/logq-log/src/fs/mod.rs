@@ -113,6 +113,15 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
     fn was_poisoned(&self, dir: &Path) -> bool {
         POISONED_DIRS.lock().contains(dir)
     }
+
+    /// True when independent files may be opened and recovered from several threads at once
+    /// (a queue recovers its message log and its group journal side by side, so their
+    /// fdatasyncs overlap). The default, right for the operating system, is `true`; a
+    /// simulated file system that numbers its operations to crash at the n-th one answers
+    /// `false`, so that every crash point is the same operation in every run.
+    fn allows_concurrent_recovery(&self) -> bool {
+        true
+    }
 }
 
 /// Creates `dir` and its missing ancestors, each made durable: after creating a directory
