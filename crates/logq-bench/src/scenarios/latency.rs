@@ -2,8 +2,12 @@
 //!
 //! Message `i` is due at `start + i / rate`. A pool of producer threads takes the next
 //! index, sleeps until it is due, and sends it durably; a consumer receives and acks. The
-//! latency of a message is measured from its *intended* send time to its receipt, so a
-//! stalled producer (or queue) cannot hide the messages it failed to send on time.
+//! latency of a message is measured from its *intended* send time to the moment the
+//! consumer's `poll` returned it — received and acknowledged (durably, for every target whose
+//! ack has a reply) — so a stalled producer (or queue) cannot hide the messages it failed to
+//! send on time. Targets with a [`Target::pipelined_ack_consumer`] run once more with it:
+//! there `poll` returns as soon as the acks are started, and they become durable while the
+//! next messages arrive (every one is awaited before the run ends, outside the figures).
 
 use crate::scenarios::Measure;
 use crate::target::Target;
@@ -12,13 +16,18 @@ use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// The suffix of the metrics of the pipelined-ack variant.
+pub const PIPELINED_SUFFIX: &str = ", acks pipelined";
+
 /// Runs at `rate` messages/s for `duration` with `producers` sender threads; returns
-/// p50, p99 and p99.9 in microseconds.
+/// p50, p99 and p99.9 in microseconds. With `pipelined`, the consumer is the target's
+/// [`Target::pipelined_ack_consumer`] (none: no measures).
 pub fn run(
     target: &dyn Target,
     rate: u64,
     producers: usize,
     duration: Duration,
+    pipelined: bool,
 ) -> Result<Vec<Measure>> {
     let total = rate.saturating_mul(u64::try_from(duration.as_millis())?) / 1000;
     let period_ns = 1_000_000_000u64 / rate.max(1);
@@ -26,7 +35,13 @@ pub fn run(
     for _ in 0..producers {
         senders.push(target.producer()?);
     }
-    let mut consumer = target.consumer()?;
+    let (mut consumer, suffix) = match pipelined {
+        false => (target.consumer()?, ""),
+        true => match target.pipelined_ack_consumer() {
+            Some(consumer) => (consumer?, PIPELINED_SUFFIX),
+            None => return Ok(Vec::new()),
+        },
+    };
     let next = AtomicU64::new(0);
     let start = Instant::now() + Duration::from_millis(20);
     let due = move |i: u64| start + Duration::from_nanos(i.saturating_mul(period_ns));
@@ -72,6 +87,7 @@ pub fn run(
                 }
                 received += u64::try_from(got.len())?;
             }
+            consumer.finish()?;
             Ok(histogram)
         });
         let results: Vec<Result<()>> = workers
@@ -91,8 +107,8 @@ pub fn run(
     #[allow(clippy::cast_precision_loss)]
     let q = |quantile: f64| histogram.value_at_quantile(quantile) as f64;
     Ok(vec![
-        Measure::new(format!("p50 µs @ {rate}/s"), q(0.5)),
-        Measure::new(format!("p99 µs @ {rate}/s"), q(0.99)),
-        Measure::new(format!("p99.9 µs @ {rate}/s"), q(0.999)),
+        Measure::new(format!("p50 µs @ {rate}/s{suffix}"), q(0.5)),
+        Measure::new(format!("p99 µs @ {rate}/s{suffix}"), q(0.99)),
+        Measure::new(format!("p99.9 µs @ {rate}/s{suffix}"), q(0.999)),
     ])
 }

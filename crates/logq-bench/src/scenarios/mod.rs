@@ -124,14 +124,22 @@ pub fn run_once(
         }
         Scenario::Latency => {
             let mut all = Vec::new();
-            for &rate in &config.rates {
-                target.reset(Mode::Durable)?;
-                all.extend(latency::run(
-                    target,
-                    rate,
-                    config.producers,
-                    config.duration,
-                )?);
+            for pipelined in [false, true] {
+                // Only a target with pipelined acks runs the second pass (for the others
+                // the question creates nothing; logq's answer is a consumer, dropped unused).
+                if pipelined && target.pipelined_ack_consumer().is_none() {
+                    break;
+                }
+                for &rate in &config.rates {
+                    target.reset(Mode::Durable)?;
+                    all.extend(latency::run(
+                        target,
+                        rate,
+                        config.producers,
+                        config.duration,
+                        pipelined,
+                    )?);
+                }
             }
             Ok(all)
         }
