@@ -204,15 +204,21 @@ impl QueueInner {
         let (log, groups, (dedup, snapshot_offset)) = if fs.allows_concurrent_recovery() {
             // The message log (with the dedup index it holds) and the group journal are
             // independent files: recovering them side by side overlaps their fdatasyncs.
+            // A thread that cannot be started (resource limits) only costs the overlap.
             let (log_side, groups) = std::thread::scope(|scope| {
-                let groups = scope.spawn(open_groups);
+                let spawned = std::thread::Builder::new()
+                    .name("logq-open-groups".into())
+                    .spawn_scoped(scope, open_groups);
                 let log_side = open_log().and_then(|log| {
                     let dedup = recover_dedup(name, dir, &options, &log, fs)?;
                     Ok((log, dedup))
                 });
-                let groups = groups
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                let groups = match spawned {
+                    Ok(handle) => handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    Err(_) => open_groups(),
+                };
                 (log_side, groups)
             });
             let (log, dedup) = log_side?;
