@@ -342,7 +342,12 @@ impl Log {
         if inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        let plan = BatchPlan::new(records, now_ms(), inner.options.batch_bytes_max)?;
+        // Records stamped by the caller (the queue stamps every message) need no clock read.
+        let now = match records.iter().all(|r| r.timestamp_ms != 0) {
+            true => 0,
+            false => now_ms(),
+        };
+        let plan = BatchPlan::new(records, now, inner.options.batch_bytes_max)?;
         let mut encoded = EncodedBatch::precomputes_body_crc(plan.len())
             .then(|| EncodedBatch::from_plan(&plan, records));
         let to_seal = match encoded.as_mut() {

@@ -49,6 +49,8 @@ struct StagedSend {
     /// The batch is durable once every offset below this is (0: nothing to wait for).
     durable_end: u64,
     now_ms: u64,
+    /// Enough sends since the last dedup snapshot that this one writes the next.
+    snapshot_due: bool,
 }
 
 pub(crate) struct QueueInner {
@@ -354,9 +356,7 @@ impl QueueInner {
             .lock()
             .record(staged.now_ms, u64::try_from(staged.ids.len()).unwrap_or(0));
         self.notify.notify();
-        let due = self.send_state.lock().sends_since_snapshot
-            >= self.options.dedup.snapshot_interval_sends;
-        if due {
+        if staged.snapshot_due {
             self.snapshot_dedup()?;
         }
         Ok(())
@@ -378,7 +378,7 @@ impl QueueInner {
             Known(u64),
             Fresh(usize),
         }
-        let (ids, end) = {
+        let (ids, end, snapshot_due) = {
             let mut state = self.send_state.lock();
             let mut slots = Vec::with_capacity(messages.len());
             let mut fresh: Vec<usize> = Vec::new();
@@ -445,12 +445,15 @@ impl QueueInner {
                     Slot::Fresh(n) => MessageId(base + u64::try_from(n).unwrap_or(0)),
                 })
                 .collect();
-            (ids, end)
+            let snapshot_due =
+                state.sends_since_snapshot >= self.options.dedup.snapshot_interval_sends;
+            (ids, end, snapshot_due)
         };
         Ok(StagedSend {
             ids,
             durable_end: end,
             now_ms: now,
+            snapshot_due,
         })
     }
 
