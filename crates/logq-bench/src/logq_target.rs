@@ -56,7 +56,9 @@ impl Target for LogqTarget {
     fn durability(&self) -> String {
         "`Durability::Always`: send returns after fdatasync, concurrent sends share one \
          (group commit); acks journalled and fdatasynced before they return (a poll's acks \
-         share one fdatasync, `Consumer::ack_all`)"
+         share one fdatasync, `Consumer::ack_all`). Rows marked \"acks pipelined\": \
+         `Delivery::ack_async`, the consumer takes its next message while earlier acks are \
+         fdatasynced (shared), and every ack is awaited durable before the run ends"
             .to_owned()
     }
 
