@@ -52,23 +52,25 @@ pub(crate) fn limits(options: &LogOptions, writable: bool) -> SegmentSettings {
 /// Lists the segment base offsets of `dir`, removing leftover temporary files when writable.
 fn list_segments(fs: &dyn FileSystem, dir: &Path, writable: bool) -> Result<Vec<u64>> {
     let entries = fs.list(dir).map_err(|e| Error::io(dir, "list", e))?;
+    // The writer lock is held when anything is removed, so the listing is the directory:
+    // an index's segment is looked up in it, not with one `stat` per index.
+    let listed: std::collections::HashSet<&str> = entries.iter().map(String::as_str).collect();
     let mut bases = Vec::new();
-    for name in entries {
-        if let Some(base) = names::parse_numbered(&name, names::SEGMENT_EXTENSION) {
+    for name in &entries {
+        if let Some(base) = names::parse_numbered(name, names::SEGMENT_EXTENSION) {
             bases.push(base);
         } else if let (true, Some(base)) = (
             writable,
-            names::parse_numbered(&name, names::INDEX_EXTENSION),
+            names::parse_numbered(name, names::INDEX_EXTENSION),
         ) {
             // An index whose segment is gone (retention removed it) is removed too.
-            let segment = dir.join(names::segment_file_name(base));
-            if !fs.exists(&segment) {
-                let path = dir.join(&name);
+            if !listed.contains(names::segment_file_name(base).as_str()) {
+                let path = dir.join(name);
                 fs.remove(&path)
                     .map_err(|e| Error::io(&path, "remove", e))?;
             }
         } else if writable && name.ends_with(&format!(".{}", names::TEMP_EXTENSION)) {
-            let path = dir.join(&name);
+            let path = dir.join(name);
             fs.remove(&path)
                 .map_err(|e| Error::io(&path, "remove", e))?;
         }

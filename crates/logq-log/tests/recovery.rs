@@ -528,3 +528,25 @@ fn read_only_open_changes_no_byte_even_when_it_rebuilds_an_index() {
     assert!(before == after, "a read-only open changed files");
     assert!(!index.exists());
 }
+
+#[test]
+fn an_index_without_its_segment_is_removed_by_a_writer_and_left_by_a_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 5, LogOptions::default());
+    // Retention removes a segment, then its index; a crash in between leaves the index.
+    let stray = dir.path().join(index_file_name(1_000));
+    fs::write(&stray, b"an index whose segment is gone").unwrap();
+    let kept = dir.path().join(index_file_name(0));
+    assert!(kept.exists());
+
+    let reader = Log::open_read_only(dir.path(), LogOptions::default()).unwrap();
+    assert_prefix(&reader, 5);
+    drop(reader);
+    assert!(stray.exists(), "a read-only open changes nothing");
+
+    let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    assert_prefix(&log, 5);
+    assert!(!stray.exists(), "the stray index is removed");
+    assert!(kept.exists(), "the index of a listed segment stays");
+    log.close().unwrap();
+}
