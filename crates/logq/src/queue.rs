@@ -49,7 +49,8 @@ struct StagedSend {
     /// The batch is durable once every offset below this is (0: nothing to wait for).
     durable_end: u64,
     now_ms: u64,
-    /// Enough sends since the last dedup snapshot that this one writes the next.
+    /// Enough sends since the last dedup snapshot that the next may be due (checked again
+    /// after the durable wait: a concurrent sender may have written it meanwhile).
     snapshot_due: bool,
 }
 
@@ -356,7 +357,12 @@ impl QueueInner {
             .lock()
             .record(staged.now_ms, u64::try_from(staged.ids.len()).unwrap_or(0));
         self.notify.notify();
-        if staged.snapshot_due {
+        // Senders staged while the count crossed the interval all see it due; the first to
+        // get here writes the snapshot and resets the count, the others then find it low.
+        let due = staged.snapshot_due
+            && self.send_state.lock().sends_since_snapshot
+                >= self.options.dedup.snapshot_interval_sends;
+        if due {
             self.snapshot_dedup()?;
         }
         Ok(())
