@@ -456,7 +456,6 @@ impl OffsetStore {
     /// later durable decision makes them durable too (the journal is a prefix).
     pub fn release_all_leases(&self) -> StoreResult<usize> {
         let mut released = 0;
-        let mut end = None;
         {
             let mut state = self.lock_writable()?;
             let leased: Vec<(String, Vec<u64>)> = state
@@ -471,12 +470,12 @@ impl OffsetStore {
                         .release(offset)
                         .map_err(|source| group_error(&name, source))?;
                     let event = GroupEvent::Released { group: id, offset };
-                    end = Some(self.journal_event(&mut state, &event)?);
+                    self.journal_event(&mut state, &event)?;
                     released += 1;
                 }
             }
         }
-        if end.is_some() {
+        if released > 0 {
             self.inner.journal.flush()?;
             self.maybe_checkpoint()?;
         }
