@@ -185,7 +185,7 @@ impl LogqTarget {
 
 /// Fills a store at `dir` with about `bytes` of 256 B messages in queue `bench` (batches of
 /// 1,000, `Durability::Never`, then one sync).
-fn fill_backlog(dir: &Path, bytes: u64) -> Result<()> {
+pub fn fill_backlog(dir: &Path, bytes: u64) -> Result<()> {
     let options = logq::Options {
         queue: logq::QueueOptions::default().durability(Durability::Never),
     };

@@ -32,9 +32,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The state of a log directory after recovery.
+///
+/// The sealed segments are not opened yet: [`open_sealed`] does that, and a writer runs it
+/// beside the tail's fdatasync (see `Log::open`).
 pub(crate) struct Recovered {
-    /// Segments in offset order; the last is the tail.
-    pub segments: Vec<Arc<Segment>>,
+    /// Base offsets of every segment in offset order; the last is the tail's.
+    pub bases: Vec<u64>,
+    /// The recovered tail segment, `None` for an empty directory.
+    pub tail: Option<Segment>,
     /// Position of the tail's last batch (or the header length when it has none).
     pub tail_last_batch_position: u64,
     /// What recovery did.
@@ -122,7 +127,8 @@ pub(crate) fn recover(dir: &Path, options: &LogOptions, writable: bool) -> Resul
     loop {
         let Some(&tail_base) = bases.last() else {
             return Ok(Recovered {
-                segments: Vec::new(),
+                bases,
+                tail: None,
                 tail_last_batch_position: to_u64(SEGMENT_HEADER_LEN),
                 report,
             });
@@ -153,10 +159,9 @@ pub(crate) fn recover(dir: &Path, options: &LogOptions, writable: bool) -> Resul
                 segment,
                 last_batch_position,
             } => {
-                let mut segments = open_sealed(fs, dir, options, &bases, mode)?;
-                segments.push(Arc::new(segment));
                 return Ok(Recovered {
-                    segments,
+                    bases,
+                    tail: Some(segment),
                     tail_last_batch_position: last_batch_position,
                     report,
                 });
@@ -192,8 +197,9 @@ fn remove_unfinished(fs: &dyn FileSystem, dir: &Path, base: u64, keep_aside: boo
         .map_err(|e| Error::io(dir, "fsync directory", e))
 }
 
-/// Opens every segment but the tail, checking only headers.
-fn open_sealed(
+/// Opens every segment of `bases` but the last (the tail), checking only headers: their
+/// bytes were fsynced when the log rolled past them.
+pub(crate) fn open_sealed(
     fs: &dyn FileSystem,
     dir: &Path,
     options: &LogOptions,

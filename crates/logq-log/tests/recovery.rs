@@ -550,3 +550,56 @@ fn an_index_without_its_segment_is_removed_by_a_writer_and_left_by_a_reader() {
     assert!(kept.exists(), "the index of a listed segment stays");
     log.close().unwrap();
 }
+
+#[test]
+fn many_sealed_segments_open_beside_the_tail_fdatasync_and_their_damage_is_named() {
+    // 40 sealed segments: enough for `Log::open` to open them on a thread of its own while
+    // the recovered tail is fdatasynced. Their records read back, appends go on; then a
+    // damaged header in a middle segment is an error naming that file.
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions::default()
+        .segment_bytes_max(256)
+        .preallocate_bytes(0);
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    let mut bases = Vec::new();
+    for i in 0..200u64 {
+        log.append(&[Record::new(&payload(i))]).unwrap();
+        let base = log.segments().last().unwrap().base_offset;
+        if bases.last() != Some(&base) {
+            bases.push(base);
+        }
+    }
+    drop(log);
+    assert!(bases.len() > 40, "{} segments", bases.len());
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    assert!(log.recovery_report().is_clean());
+    assert_eq!(log.segment_count(), bases.len());
+    assert_prefix(&log, 200);
+    assert_eq!(log.append(&[Record::new(&payload(200))]).unwrap(), 200..201);
+    drop(log);
+    let reader = Log::open_read_only(dir.path(), options.clone()).unwrap();
+    assert_prefix(&reader, 201);
+    drop(reader);
+
+    let middle = dir.path().join(segment_file_name(bases[bases.len() / 2]));
+    let mut bytes = fs::read(&middle).unwrap();
+    bytes[20] ^= 0x40; // inside the header, under its CRC
+    fs::write(&middle, &bytes).unwrap();
+    for writable in [true, false] {
+        let refused = if writable {
+            Log::open(dir.path(), options.clone())
+        } else {
+            Log::open_read_only(dir.path(), options.clone())
+        };
+        match refused {
+            Err(Error::Corrupt { file, offset, .. }) => {
+                assert_eq!(file, middle);
+                assert_eq!(offset, 0);
+            }
+            Err(other) => panic!("expected Corrupt naming {middle:?}, got {other:?}"),
+            Ok(_) => panic!("a damaged sealed header was accepted (writable: {writable})"),
+        }
+    }
+    // Refused, not touched: the tail is where it was and the damaged file is unchanged.
+    assert_eq!(fs::read(&middle).unwrap(), bytes);
+}
