@@ -38,6 +38,7 @@ mod delivery;
 mod error;
 mod message;
 mod notify;
+mod open_queues;
 mod options;
 mod priority;
 mod queue;

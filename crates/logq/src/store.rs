@@ -86,9 +86,20 @@ impl Store {
                 lock: Mutex::new(Some(lock)),
             }),
         };
-        for name in names {
-            store.queue(&name)?;
-        }
+        // Existing queues are recovered at open, side by side (see `open_queues`).
+        let concurrent = store
+            .inner
+            .log_options
+            .file_system
+            .allows_concurrent_recovery();
+        let opened = crate::open_queues::open_all(&names, concurrent, |name| {
+            store.open_queue(name, store.inner.options.queue.clone())
+        })?;
+        store
+            .inner
+            .queues
+            .lock()
+            .extend(names.into_iter().zip(opened));
         Ok(store)
     }
 
@@ -105,11 +116,18 @@ impl Store {
     /// Queue `name`, created on first use with `options` (an open queue keeps the options
     /// it was opened with).
     pub fn queue_with(&self, name: &str, options: QueueOptions) -> Result<Queue> {
-        check_name(name)?;
         let mut queues = self.inner.queues.lock();
         if let Some(queue) = queues.get(name) {
             return Ok(queue.clone());
         }
+        let queue = self.open_queue(name, options)?;
+        queues.insert(name.to_owned(), queue.clone());
+        Ok(queue)
+    }
+
+    /// Opens (recovering, or creating) queue `name`; the caller keeps it in `queues`.
+    fn open_queue(&self, name: &str, options: QueueOptions) -> Result<Queue> {
+        check_name(name)?;
         let dir = self.inner.dir.join("queues").join(name);
         let inner = QueueInner::open(
             name,
@@ -119,11 +137,9 @@ impl Store {
             Arc::downgrade(&self.inner),
             Arc::clone(&self.inner.notify),
         )?;
-        let queue = Queue {
+        Ok(Queue {
             inner: Arc::new(inner),
-        };
-        queues.insert(name.to_owned(), queue.clone());
-        Ok(queue)
+        })
     }
 
     /// A queue of `T` values, encoded with postcard.
