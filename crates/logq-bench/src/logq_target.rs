@@ -240,12 +240,7 @@ pub fn restart_child(dir: &Path, phase: Phase) -> Result<()> {
             if delivery.payload().len() != crate::PAYLOAD_BYTES {
                 return Err("backlog message read back with the wrong size".into());
             }
-            let depth = queue
-                .stats()?
-                .groups
-                .iter()
-                .find(|g| g.group == "bench")
-                .map_or(0, |g| g.depth);
+            let depth = queue.group_stats("bench")?.depth;
             delivery.abandon();
             crate::restart_child::ready(Some(&depth.to_string()))
         }

@@ -186,9 +186,10 @@ impl QueueView {
         })
     }
 
-    /// Bytes of the message log's segments (header and batches).
-    pub fn log_bytes(&self) -> u64 {
-        self.log.segments().iter().map(|s| s.bytes).sum()
+    /// Bytes of the message log's segments (header and batches); a sealed segment that
+    /// cannot be opened is its typed error.
+    pub fn log_bytes(&self) -> Result<u64> {
+        Ok(self.log.segments()?.iter().map(|s| s.bytes).sum())
     }
 
     /// Bytes of every file in the queue's directory tree (log, indexes, journal,

@@ -160,11 +160,10 @@ impl Log {
         } else {
             OpenMode::Read
         };
-        let open_sealed = || recovery::open_sealed(fs.as_ref(), dir, &options, &bases, mode);
+        let mut segments = recovery::sealed_segments(&fs, dir, &options, &bases, mode);
         let mut writer = None;
         let mut commit = None;
         let tail = tail.map(Arc::new);
-        let mut segments;
         if writable {
             // Make the recovered tail durable before it is built on: bytes a crash or a failed
             // fdatasync left in the page cache but not on disk must not count as durable
@@ -172,7 +171,7 @@ impl Log {
             // and neither must directory entries.
             let make_durable = |segment: &Segment| -> Result<()> {
                 segment
-                    .file
+                    .file()?
                     .sync_data()
                     .map_err(|e| Error::io(&segment.path, "fdatasync", e))?;
                 fs.sync_dir(dir)
@@ -181,12 +180,7 @@ impl Log {
             let (active, index_file, position, last_batch_position) = match tail {
                 Some(tail) => {
                     let index_file = fs.open(&tail.index_path, OpenMode::ReadWrite).ok();
-                    segments = overlap_with_sealed_open(
-                        fs.as_ref(),
-                        bases.len().saturating_sub(1),
-                        open_sealed,
-                        || make_durable(&tail),
-                    )?;
+                    make_durable(&tail)?;
                     segments.push(Arc::clone(&tail));
                     let position = tail.written_len();
                     (tail, index_file, position, tail_last_batch_position)
@@ -195,7 +189,7 @@ impl Log {
                     let (segment, index_file) =
                         writer::create_segment(fs.as_ref(), dir, &options, 0)?;
                     make_durable(&segment)?;
-                    segments = vec![Arc::clone(&segment)];
+                    segments.push(Arc::clone(&segment));
                     let header =
                         crate::format::to_u64(crate::format::segment_header::SEGMENT_HEADER_LEN);
                     (segment, index_file, header, header)
@@ -208,7 +202,7 @@ impl Log {
                 .last()
                 .map_or(0, |e| u64::from(e.position));
             let allocated_len = active
-                .file
+                .file()?
                 .len()
                 .map_err(|e| Error::io(&active.path, "stat", e))?;
             commit = Some(GroupCommit::new(
@@ -232,7 +226,6 @@ impl Log {
                 active,
             });
         } else {
-            segments = open_sealed()?;
             segments.extend(tail);
         }
         let visible = segments.last().map_or(0, |s| s.end_offset());
@@ -568,21 +561,28 @@ impl Log {
     /// let dir = tempfile::tempdir().unwrap();
     /// let log = Log::open(dir.path(), LogOptions::default()).unwrap();
     /// log.append(&[Record::new(b"x")]).unwrap();
-    /// let segments = log.segments();
+    /// let segments = log.segments().unwrap();
     /// assert_eq!((segments[0].base_offset, segments[0].end_offset), (0, 1));
     /// ```
-    pub fn segments(&self) -> Vec<SegmentInfo> {
-        let segments = self.inner.segments.read();
+    ///
+    /// # Errors
+    /// A sealed segment not read since the log was opened is opened now (to learn its size):
+    /// one whose file is damaged or gone is its typed error ([`Error::Corrupt`], …).
+    pub fn segments(&self) -> Result<Vec<SegmentInfo>> {
+        let segments = self.inner.segments.read().clone();
         let last = segments.len().saturating_sub(1);
         segments
             .iter()
             .enumerate()
-            .map(|(i, s)| SegmentInfo {
-                path: s.path.clone(),
-                base_offset: s.base_offset,
-                end_offset: s.end_offset().min(self.next_offset().max(s.base_offset)),
-                bytes: s.written_len(),
-                sealed: i < last,
+            .map(|(i, s)| {
+                s.file()?;
+                Ok(SegmentInfo {
+                    path: s.path.clone(),
+                    base_offset: s.base_offset,
+                    end_offset: s.end_offset().min(self.next_offset().max(s.base_offset)),
+                    bytes: s.written_len(),
+                    sealed: i < last,
+                })
             })
             .collect()
     }
@@ -756,46 +756,4 @@ fn _assert_send_sync() {
     fn check<T: Send + Sync>() {}
     check::<Log>();
     check::<Arc<dyn FsFile>>();
-}
-
-/// Sealed segments this many or more are opened on a thread of their own beside the tail's
-/// fdatasync; fewer cost less to open (about 4 µs each) than a thread costs to start.
-const SEALED_SEGMENTS_FOR_A_THREAD: usize = 16;
-
-/// Runs `open_sealed` (opening `sealed_count` sealed segments) and `make_durable` (the
-/// recovered tail's fdatasync), side by side when the file system allows concurrent recovery
-/// and there are enough segments to pay for a thread, one after the other otherwise.
-///
-/// The fdatasync's error wins over the sealed segments' one: `Log::open` marks the directory
-/// poisoned after an I/O error, and a failed fdatasync must not go unmarked because a sealed
-/// segment was damaged too. Opening sealed segments only reads, so it cannot change what the
-/// fdatasync makes durable.
-fn overlap_with_sealed_open(
-    fs: &dyn crate::fs::FileSystem,
-    sealed_count: usize,
-    open_sealed: impl Fn() -> Result<Vec<Arc<Segment>>> + Sync,
-    make_durable: impl FnOnce() -> Result<()>,
-) -> Result<Vec<Arc<Segment>>> {
-    if !fs.allows_concurrent_recovery() || sealed_count < SEALED_SEGMENTS_FOR_A_THREAD {
-        // The order of the simulated file system's numbered operations stays as it was.
-        let sealed = open_sealed()?;
-        make_durable()?;
-        return Ok(sealed);
-    }
-    let (sealed, durable) = std::thread::scope(|scope| {
-        let spawned = std::thread::Builder::new()
-            .name("logq-open-sealed".into())
-            .spawn_scoped(scope, &open_sealed);
-        let durable = make_durable();
-        let sealed = match spawned {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // A thread that cannot be started (resource limits) only costs the overlap.
-            Err(_) => open_sealed(),
-        };
-        (sealed, durable)
-    });
-    durable?;
-    sealed
 }

@@ -1,8 +1,9 @@
 //! Opening a log directory: validating headers and finding the true end of the tail.
 //!
-//! Only the tail segment is read past its header: sealed segments were fsynced when the log
-//! rolled past them, so open time does not grow with their bytes (their indexes are loaded and
-//! checked lazily, on first read).
+//! Only the tail segment is opened and read: sealed segments were fsynced when the log rolled
+//! past them, so open time grows neither with their bytes nor with their number. Each is
+//! opened, its header checked and its index loaded on first read (see `segment.rs`); a damaged
+//! sealed segment is an error naming its file then, and `verify` reads every one.
 //!
 //! The tail is scanned from a trusted index entry. An index entry is trusted when the batch it
 //! points at is valid and lies at or below the durable watermark of the last valid indexed
@@ -33,8 +34,8 @@ use std::sync::Arc;
 
 /// The state of a log directory after recovery.
 ///
-/// The sealed segments are not opened yet: [`open_sealed`] does that, and a writer runs it
-/// beside the tail's fdatasync (see `Log::open`).
+/// The sealed segments are not opened: [`sealed_segments`] lists them, to be opened on first
+/// use.
 pub(crate) struct Recovered {
     /// Base offsets of every segment in offset order; the last is the tail's.
     pub bases: Vec<u64>,
@@ -161,7 +162,7 @@ pub(crate) fn recover(dir: &Path, options: &LogOptions, writable: bool) -> Resul
             } => {
                 return Ok(Recovered {
                     bases,
-                    tail: Some(segment),
+                    tail: Some(*segment),
                     tail_last_batch_position: last_batch_position,
                     report,
                 });
@@ -197,46 +198,53 @@ fn remove_unfinished(fs: &dyn FileSystem, dir: &Path, base: u64, keep_aside: boo
         .map_err(|e| Error::io(dir, "fsync directory", e))
 }
 
-/// Opens every segment of `bases` but the last (the tail), checking only headers: their
-/// bytes were fsynced when the log rolled past them.
-pub(crate) fn open_sealed(
-    fs: &dyn FileSystem,
+/// The sealed segments of `bases` (every one but the last, the tail), not opened yet: each
+/// is opened and its header checked on first use ([`Segment::file`]), so opening a log does
+/// not grow with its sealed segments. Their bytes were fsynced when the log rolled past them.
+pub(crate) fn sealed_segments(
+    fs: &Arc<dyn FileSystem>,
     dir: &Path,
     options: &LogOptions,
     bases: &[u64],
     mode: OpenMode,
-) -> Result<Vec<Arc<Segment>>> {
-    let mut segments = Vec::with_capacity(bases.len());
-    for pair in bases.windows(2) {
-        let (base, next_base) = (pair[0], pair[1]);
-        let path = dir.join(names::segment_file_name(base));
-        let file = fs
-            .open(&path, mode)
-            .map_err(|e| Error::io(&path, "open", e))?;
-        let len = file.len().map_err(|e| Error::io(&path, "stat", e))?;
-        let mut header = [0u8; SEGMENT_HEADER_LEN];
-        let readable = to_usize(len).unwrap_or(0).min(SEGMENT_HEADER_LEN);
-        file.read_exact_at(&mut header[..readable], 0)
-            .map_err(|e| Error::io(&path, "read header", e))?;
-        segment_header::decode(&header[..readable], base).map_err(|p| header_error(&path, p))?;
-        if len == to_u64(SEGMENT_HEADER_LEN) && next_base != base {
-            return Err(Error::corrupt(
-                &path,
-                len,
-                "a sealed segment holds no batch",
-            ));
-        }
-        segments.push(Arc::new(Segment::new(
-            dir,
-            base,
-            file,
-            len,
-            next_base,
-            SparseIndex::default(),
-            limits(options, mode != OpenMode::Read),
-        )));
+) -> Vec<Arc<Segment>> {
+    bases
+        .windows(2)
+        .map(|pair| {
+            Arc::new(Segment::sealed_unopened(
+                dir,
+                pair[0],
+                pair[1],
+                Arc::clone(fs),
+                mode,
+                limits(options, mode != OpenMode::Read),
+            ))
+        })
+        .collect()
+}
+
+/// Opens the sealed segment at `path` (offsets `base..end`) and checks its header; returns
+/// the file and its length.
+pub(crate) fn open_sealed_file(
+    fs: &dyn FileSystem,
+    path: &Path,
+    base: u64,
+    end: u64,
+    mode: OpenMode,
+) -> Result<(Arc<dyn FsFile>, u64)> {
+    let file = fs
+        .open(path, mode)
+        .map_err(|e| Error::io(path, "open", e))?;
+    let len = file.len().map_err(|e| Error::io(path, "stat", e))?;
+    let mut header = [0u8; SEGMENT_HEADER_LEN];
+    let readable = to_usize(len).unwrap_or(0).min(SEGMENT_HEADER_LEN);
+    file.read_exact_at(&mut header[..readable], 0)
+        .map_err(|e| Error::io(path, "read header", e))?;
+    segment_header::decode(&header[..readable], base).map_err(|p| header_error(path, p))?;
+    if len == to_u64(SEGMENT_HEADER_LEN) && end != base {
+        return Err(Error::corrupt(path, len, "a sealed segment holds no batch"));
     }
-    Ok(segments)
+    Ok((file, len))
 }
 
 enum TailOutcome {
@@ -247,7 +255,8 @@ enum TailOutcome {
         keep_aside: bool,
     },
     Recovered {
-        segment: Segment,
+        /// Boxed: a segment is much larger than the other variant.
+        segment: Box<Segment>,
         last_batch_position: u64,
     },
 }
@@ -392,7 +401,7 @@ impl TailScan<'_> {
             limits(self.options, self.writable),
         );
         Ok(TailOutcome::Recovered {
-            segment,
+            segment: Box::new(segment),
             last_batch_position: to_u64(last_batch_position),
         })
     }

@@ -6,6 +6,11 @@
 //! - A map never covers more than `written_len` bytes.
 //! - Index entries are hints: before one is used, the batch it points at is checked (CRC and
 //!   base offset). A wrong entry makes the segment rebuild its index from the log bytes.
+//! - A sealed segment found by `Log::open` is opened on first use ([`Segment::file`]): its
+//!   header is checked then, and `written_len` is its file length from then on. Until then
+//!   nothing reads `written_len`: every read goes through [`Segment::map_covering`] or
+//!   [`Segment::file`], which open it first. Open time therefore does not grow with the
+//!   number of sealed segments.
 
 use crate::error::{Error, Result};
 use crate::format::batch::{check_batch, BatchHeader};
@@ -14,10 +19,10 @@ use crate::format::names;
 use crate::format::segment_header::SEGMENT_HEADER_LEN;
 use crate::format::{to_u64, to_usize};
 use crate::fs::{FileSystem, FsFile, MappedBytes, OpenMode};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The in-memory sparse index of a segment.
 #[derive(Debug, Default)]
@@ -49,12 +54,23 @@ pub(crate) struct Segment {
     pub base_offset: u64,
     pub path: PathBuf,
     pub index_path: PathBuf,
-    pub file: Arc<dyn FsFile>,
+    /// The open file; empty until first use for a sealed segment found at open.
+    file: OnceLock<Arc<dyn FsFile>>,
+    /// How to open `file` on first use (`None` for a segment created open).
+    deferred_open: Option<DeferredOpen>,
+    /// Held while a deferred open runs, so that the file is opened once.
+    opening: Mutex<()>,
     written_len: AtomicU64,
     end_offset: AtomicU64,
     map: RwLock<Option<Arc<dyn MappedBytes>>>,
     pub index: RwLock<SparseIndex>,
     limits: SegmentSettings,
+}
+
+/// What opening a sealed segment on first use needs.
+struct DeferredOpen {
+    fs: Arc<dyn FileSystem>,
+    mode: OpenMode,
 }
 
 /// What a segment needs to know to read and index batches.
@@ -91,13 +107,69 @@ impl Segment {
             base_offset,
             path: dir.join(names::segment_file_name(base_offset)),
             index_path: dir.join(names::index_file_name(base_offset)),
-            file,
+            file: OnceLock::from(file),
+            deferred_open: None,
+            opening: Mutex::new(()),
             written_len: AtomicU64::new(written_len),
             end_offset: AtomicU64::new(end_offset),
             map: RwLock::new(None),
             index: RwLock::new(index),
             limits,
         }
+    }
+
+    /// A sealed segment that `Log::open` found in the directory listing, holding offsets
+    /// `base_offset..end_offset` (the next segment's base), opened on first use.
+    pub fn sealed_unopened(
+        dir: &Path,
+        base_offset: u64,
+        end_offset: u64,
+        fs: Arc<dyn FileSystem>,
+        mode: OpenMode,
+        limits: SegmentSettings,
+    ) -> Self {
+        Segment {
+            base_offset,
+            path: dir.join(names::segment_file_name(base_offset)),
+            index_path: dir.join(names::index_file_name(base_offset)),
+            file: OnceLock::new(),
+            deferred_open: Some(DeferredOpen { fs, mode }),
+            opening: Mutex::new(()),
+            written_len: AtomicU64::new(0),
+            end_offset: AtomicU64::new(end_offset),
+            map: RwLock::new(None),
+            index: RwLock::new(SparseIndex::default()),
+            limits,
+        }
+    }
+
+    /// The segment's file, opened now if this is its first use (see the module doc). An
+    /// error (a damaged header, a file gone) is returned on every use until it is fixed.
+    pub fn file(&self) -> Result<&Arc<dyn FsFile>> {
+        if let Some(file) = self.file.get() {
+            return Ok(file);
+        }
+        let _opening = self.opening.lock();
+        if let Some(file) = self.file.get() {
+            return Ok(file);
+        }
+        let Some(deferred) = &self.deferred_open else {
+            // Unreachable: a segment without a deferred open was created with its file.
+            return Err(Error::io(
+                &self.path,
+                "open",
+                std::io::Error::other("segment created without its file"),
+            ));
+        };
+        let (file, len) = crate::recovery::open_sealed_file(
+            deferred.fs.as_ref(),
+            &self.path,
+            self.base_offset,
+            self.end_offset(),
+            deferred.mode,
+        )?;
+        self.written_len.store(len, Ordering::Release);
+        Ok(self.file.get_or_init(|| file))
     }
 
     /// Bytes of complete batches (header included).
@@ -129,9 +201,9 @@ impl Segment {
                 return Ok(Arc::clone(map));
             }
         }
+        let file = self.file()?;
         let len = self.written_len();
-        let map = self
-            .file
+        let map = file
             .map(len)
             .map_err(|e| Error::io(&self.path, "mmap", e))?;
         *slot = Some(Arc::clone(&map));

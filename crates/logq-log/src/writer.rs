@@ -156,14 +156,14 @@ impl WriterState {
             env.commit.begin_fsync();
         }
         Ok(Flushed {
-            file: Arc::clone(&self.active.file),
+            file: Arc::clone(self.active.file()?),
             path: self.active.path.clone(),
             written_offset: self.flushed_offset,
         })
     }
 
     fn write_pending(&mut self, env: &WriterEnv<'_>) -> Result<()> {
-        let file = &self.active.file;
+        let file = self.active.file()?;
         file.write_all_at(&self.pending, self.flushed_len)
             .map_err(|e| Error::io(&self.active.path, "write", e))?;
         self.flushed_len += to_u64(self.pending.len());
@@ -254,10 +254,10 @@ impl WriterState {
         env.commit.exclusive_fsync_slot()?;
         // Always cut to the batches, even when the live length already matches: a cut whose
         // fdatasync failed before a restart is pending in no page and must be redone.
-        old.file
+        old.file()?
             .set_len(self.flushed_len)
             .map_err(|e| Error::io(&old.path, "truncate preallocated space", e))?;
-        old.file
+        old.file()?
             .sync_data()
             .map_err(|e| Error::io(&old.path, "fdatasync", e))?;
         env.commit.mark_durable(self.next_offset);

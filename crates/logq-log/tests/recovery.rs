@@ -382,18 +382,30 @@ fn empty_and_header_only_segments() {
 
 #[test]
 fn empty_sealed_segment_is_corrupt() {
+    // Sealed segments are checked on first read: the empty one fails its reads, named.
     let dir = tempfile::tempdir().unwrap();
     build(dir.path(), 3, LogOptions::default());
-    fs::write(dir.path().join(segment_file_name(3)), b"").unwrap();
+    let empty = dir.path().join(segment_file_name(3));
+    fs::write(&empty, b"").unwrap();
     fs::write(
         dir.path().join(segment_file_name(9)),
         logq_log::format::segment_header::encode(9),
     )
     .unwrap();
-    assert!(matches!(
-        Log::open(dir.path(), LogOptions::default()),
-        Err(Error::Corrupt { .. })
-    ));
+    let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    assert_eq!(log.read(2).unwrap().payload, payload(2));
+    assert!(matches!(log.read(3), Err(Error::Corrupt { ref file, .. }) if *file == empty));
+    drop(log);
+    // A header-only sealed segment (a roll that left no batch before the next one) too.
+    fs::write(&empty, logq_log::format::segment_header::encode(3)).unwrap();
+    let log = Log::open(dir.path(), LogOptions::default()).unwrap();
+    match log.read(5) {
+        Err(Error::Corrupt { file, reason, .. }) => {
+            assert_eq!(file, empty);
+            assert!(reason.contains("holds no batch"), "{reason}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
 }
 
 #[test]
@@ -552,10 +564,11 @@ fn an_index_without_its_segment_is_removed_by_a_writer_and_left_by_a_reader() {
 }
 
 #[test]
-fn many_sealed_segments_open_beside_the_tail_fdatasync_and_their_damage_is_named() {
-    // 40 sealed segments: enough for `Log::open` to open them on a thread of its own while
-    // the recovered tail is fdatasynced. Their records read back, appends go on; then a
-    // damaged header in a middle segment is an error naming that file.
+fn sealed_segments_open_on_first_read_and_their_damage_is_named_then() {
+    // Open does not open sealed segments (its time does not grow with them): each is opened
+    // and its header checked when first read. A damaged header in a middle segment lets the
+    // log open, and reading that segment is an error naming the file; every other segment
+    // reads back and appends go on. `segments()` opens all of them, so it reports the damage.
     let dir = tempfile::tempdir().unwrap();
     let options = LogOptions::default()
         .segment_bytes_max(256)
@@ -564,7 +577,7 @@ fn many_sealed_segments_open_beside_the_tail_fdatasync_and_their_damage_is_named
     let mut bases = Vec::new();
     for i in 0..200u64 {
         log.append(&[Record::new(&payload(i))]).unwrap();
-        let base = log.segments().last().unwrap().base_offset;
+        let base = log.segments().unwrap().last().unwrap().base_offset;
         if bases.last() != Some(&base) {
             bases.push(base);
         }
@@ -577,29 +590,43 @@ fn many_sealed_segments_open_beside_the_tail_fdatasync_and_their_damage_is_named
     assert_prefix(&log, 200);
     assert_eq!(log.append(&[Record::new(&payload(200))]).unwrap(), 200..201);
     drop(log);
-    let reader = Log::open_read_only(dir.path(), options.clone()).unwrap();
-    assert_prefix(&reader, 201);
-    drop(reader);
 
-    let middle = dir.path().join(segment_file_name(bases[bases.len() / 2]));
+    let damaged_at = bases.len() / 2;
+    let (first, end) = (bases[damaged_at], bases[damaged_at + 1]);
+    let middle = dir.path().join(segment_file_name(first));
     let mut bytes = fs::read(&middle).unwrap();
     bytes[20] ^= 0x40; // inside the header, under its CRC
     fs::write(&middle, &bytes).unwrap();
+    let is_damage_of_middle = |error: Error| match error {
+        Error::Corrupt { file, offset, .. } => file == middle && offset == 0,
+        _ => false,
+    };
     for writable in [true, false] {
-        let refused = if writable {
-            Log::open(dir.path(), options.clone())
+        let log = if writable {
+            Log::open(dir.path(), options.clone()).unwrap()
         } else {
-            Log::open_read_only(dir.path(), options.clone())
+            Log::open_read_only(dir.path(), options.clone()).unwrap()
         };
-        match refused {
-            Err(Error::Corrupt { file, offset, .. }) => {
-                assert_eq!(file, middle);
-                assert_eq!(offset, 0);
-            }
-            Err(other) => panic!("expected Corrupt naming {middle:?}, got {other:?}"),
-            Ok(_) => panic!("a damaged sealed header was accepted (writable: {writable})"),
+        for offset in (0..201).filter(|o| !(first..end).contains(o)) {
+            assert_eq!(log.read(offset).unwrap().payload, payload(offset));
+        }
+        for offset in first..end {
+            // Every read of the segment fails the same way; nothing is cached as opened.
+            let error = log.read(offset).unwrap_err();
+            assert!(is_damage_of_middle(error), "offset {offset}");
+        }
+        let mut batches = log.batches_from(0);
+        let error = batches.find_map(std::result::Result::err).unwrap();
+        assert!(is_damage_of_middle(error), "iteration");
+        assert!(
+            is_damage_of_middle(log.segments().unwrap_err()),
+            "segments()"
+        );
+        if writable {
+            assert_eq!(log.append(&[Record::new(&payload(201))]).unwrap(), 201..202);
+            assert_eq!(log.read(201).unwrap().payload, payload(201));
         }
     }
-    // Refused, not touched: the tail is where it was and the damaged file is unchanged.
+    // Reported, never repaired: the damaged file is unchanged.
     assert_eq!(fs::read(&middle).unwrap(), bytes);
 }

@@ -489,9 +489,15 @@ impl QueueInner {
         let Some(needed) = self.groups.min_unacked_offset() else {
             return Ok(()); // no group yet: nothing may be deleted unprocessed
         };
-        let segments = self.log.segments();
-        let mut target = needed;
         let retention = &self.options.retention;
+        // Only the caps need the segments' sizes and ages (which opens sealed segments not
+        // read since the log was opened).
+        let segments = if retention.max_age.is_some() || retention.max_bytes.is_some() {
+            self.log.segments().map_err(|e| self.log_error(e))?
+        } else {
+            Vec::new()
+        };
+        let mut target = needed;
         if let Some(max_age) = retention.max_age {
             let max_age_ms = crate::clock::millis(max_age);
             for segment in segments
@@ -806,38 +812,16 @@ impl Queue {
     }
 
     /// Statistics of the queue and each of its groups.
+    ///
+    /// The queue's `disk_bytes` needs every segment's size: the first call after an open
+    /// opens the sealed segments not read yet. [`Queue::group_stats`] reads none of them.
     pub fn stats(&self) -> Result<QueueStats> {
         let inner = &self.inner;
         let now = now_ms();
         let next = inner.log.next_offset();
         let mut groups = Vec::new();
         for group in inner.groups.group_names() {
-            let counters = inner
-                .groups
-                .stats(&group, now)
-                .map_err(|e| inner.groups_error(e))?;
-            let min_unacked = counters.min_unacked_offset.min(next);
-            let depth = next
-                .saturating_sub(min_unacked)
-                .saturating_sub(counters.acked_above_floor);
-            let oldest = (min_unacked < next)
-                .then(|| inner.log.read(min_unacked).ok())
-                .flatten()
-                .map(|r| now.saturating_sub(r.timestamp_ms));
-            let (acked_total, ack_rate_per_s, latency) = inner.recorder.group_view(&group, now);
-            let not_ready = counters.in_flight + counters.delayed + counters.dead_letter_candidates;
-            groups.push(GroupStatsView {
-                group,
-                depth,
-                ready: depth.saturating_sub(not_ready),
-                in_flight: counters.in_flight,
-                delayed: counters.delayed,
-                dead_lettered: counters.dead,
-                oldest_unacked_age_ms: oldest,
-                acked_total,
-                ack_rate_per_s,
-                latency,
-            });
+            groups.push(self.group_view(group, now, next)?);
         }
         let (delayed_waiting, next_due_ms) = crate::schedule::summary(inner)?;
         let sends = inner.recorder.sends.lock();
@@ -847,12 +831,68 @@ impl Queue {
             queue: inner.name.clone(),
             first_id: inner.log.first_offset(),
             next_id: next,
-            disk_bytes: inner.log.segments().iter().map(|s| s.bytes).sum(),
+            disk_bytes: inner
+                .log
+                .segments()
+                .map_err(|e| inner.log_error(e))?
+                .iter()
+                .map(|s| s.bytes)
+                .sum(),
             sent_total: sends.total(),
             send_rate_per_s: sends.rate_per_s(now),
             dropped_by_retention: *inner.recorder.dropped_by_retention.lock(),
             dedup_entries: u64::try_from(inner.send_state.lock().dedup.len()).unwrap_or(u64::MAX),
             groups,
+        })
+    }
+
+    /// Statistics of consumer group `group` alone: its depth (the queue length it sees),
+    /// leases, delays, dead letters and rates.
+    ///
+    /// ```
+    /// use logq::{Message, Options, Store};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let orders = Store::open(dir.path(), Options::default()).unwrap().queue("orders").unwrap();
+    /// orders.consumer("payments").unwrap();
+    /// orders.send(Message::new("order 1001")).unwrap();
+    /// assert_eq!(orders.group_stats("payments").unwrap().depth, 1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Groups`] for a group that does not exist.
+    pub fn group_stats(&self, group: &str) -> Result<GroupStatsView> {
+        let next = self.inner.log.next_offset();
+        self.group_view(group.to_owned(), now_ms(), next)
+    }
+
+    /// One group's statistics at `now` with `next` the queue's next id.
+    fn group_view(&self, group: String, now: u64, next: u64) -> Result<GroupStatsView> {
+        let inner = &self.inner;
+        let counters = inner
+            .groups
+            .stats(&group, now)
+            .map_err(|e| inner.groups_error(e))?;
+        let min_unacked = counters.min_unacked_offset.min(next);
+        let depth = next
+            .saturating_sub(min_unacked)
+            .saturating_sub(counters.acked_above_floor);
+        let oldest = (min_unacked < next)
+            .then(|| inner.log.read(min_unacked).ok())
+            .flatten()
+            .map(|r| now.saturating_sub(r.timestamp_ms));
+        let (acked_total, ack_rate_per_s, latency) = inner.recorder.group_view(&group, now);
+        let not_ready = counters.in_flight + counters.delayed + counters.dead_letter_candidates;
+        Ok(GroupStatsView {
+            group,
+            depth,
+            ready: depth.saturating_sub(not_ready),
+            in_flight: counters.in_flight,
+            delayed: counters.delayed,
+            dead_lettered: counters.dead,
+            oldest_unacked_age_ms: oldest,
+            acked_total,
+            ack_rate_per_s,
+            latency,
         })
     }
 
