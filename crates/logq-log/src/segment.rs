@@ -104,17 +104,9 @@ impl Segment {
         limits: SegmentSettings,
     ) -> Self {
         Segment {
-            base_offset,
-            path: dir.join(names::segment_file_name(base_offset)),
-            index_path: dir.join(names::index_file_name(base_offset)),
             file: OnceLock::from(file),
-            deferred_open: None,
-            opening: Mutex::new(()),
             written_len: AtomicU64::new(written_len),
-            end_offset: AtomicU64::new(end_offset),
-            map: RwLock::new(None),
-            index: RwLock::new(index),
-            limits,
+            ..Self::new_unset(dir, base_offset, end_offset, index, limits)
         }
     }
 
@@ -129,16 +121,33 @@ impl Segment {
         limits: SegmentSettings,
     ) -> Self {
         Segment {
+            file: OnceLock::new(),
+            deferred_open: Some(DeferredOpen { fs, mode }),
+            // Not read before the file is open; set from its length then.
+            ..Self::new_unset(dir, base_offset, end_offset, SparseIndex::default(), limits)
+        }
+    }
+
+    /// A segment without a file or a deferred open, `written_len` 0: the fields both
+    /// constructors share.
+    fn new_unset(
+        dir: &Path,
+        base_offset: u64,
+        end_offset: u64,
+        index: SparseIndex,
+        limits: SegmentSettings,
+    ) -> Self {
+        Segment {
             base_offset,
             path: dir.join(names::segment_file_name(base_offset)),
             index_path: dir.join(names::index_file_name(base_offset)),
             file: OnceLock::new(),
-            deferred_open: Some(DeferredOpen { fs, mode }),
+            deferred_open: None,
             opening: Mutex::new(()),
             written_len: AtomicU64::new(0),
             end_offset: AtomicU64::new(end_offset),
             map: RwLock::new(None),
-            index: RwLock::new(SparseIndex::default()),
+            index: RwLock::new(index),
             limits,
         }
     }
