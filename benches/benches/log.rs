@@ -198,10 +198,10 @@ fn append_and_tear(dir: &std::path::Path) {
     file.set_len(len - 7).expect("tear");
 }
 
-/// `Log::open` after a crash tore the last batch: every segment header checked, the tail
-/// scanned from its last index entry, the torn batch cut, the tail and directory synced.
-/// 8 and 80 sealed segments (of 1 MiB; the default is 128 MiB): the difference is the cost
-/// per sealed segment.
+/// `Log::open` after a crash tore the last batch: the segments listed, the tail scanned from
+/// its last index entry, the torn batch cut, the tail and directory synced (sealed segments
+/// are opened on first read, not here). 8 and 80 sealed segments (of 1 MiB; the default is
+/// 128 MiB): the difference is what open time still grows with per sealed segment.
 fn recovery_open(c: &mut Criterion) {
     let mut group = c.benchmark_group("recovery_open_torn_tail");
     group.sample_size(20);
