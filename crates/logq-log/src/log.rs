@@ -528,6 +528,11 @@ impl Log {
                     _ => return Ok(removed),
                 }
             };
+            // A reader may hold this segment without having opened it yet (sealed segments
+            // are opened on first use): open it before the unlink, so such a reader reads
+            // through the open file as it would have before, instead of failing to open a
+            // name that is gone. A segment that cannot be opened fails those reads anyway.
+            let _opened_for_readers = victim.file();
             // A failed unlink changes nothing: report it and let the caller retry.
             fs.remove(&victim.path)
                 .map_err(|e| Error::io(&victim.path, "remove", e))?;
@@ -756,4 +761,36 @@ fn _assert_send_sync() {
     fn check<T: Send + Sync>() {}
     check::<Log>();
     check::<Arc<dyn FsFile>>();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Record;
+
+    /// A reader that took a sealed segment from the list before retention removed it, but had
+    /// not opened it yet (sealed segments open on first use), still reads it: retention opens
+    /// a segment before unlinking it.
+    #[test]
+    fn a_segment_taken_before_retention_removed_it_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = LogOptions::default()
+            .segment_bytes_max(256)
+            .preallocate_bytes(0);
+        let log = Log::open(dir.path(), options.clone()).unwrap();
+        for i in 0..40u8 {
+            log.append(&[Record::new(&[i; 40])]).unwrap();
+        }
+        drop(log);
+        let log = Log::open(dir.path(), options).unwrap();
+        let taken = Arc::clone(&log.inner.segments.read()[0]);
+        assert!(!taken.is_open(), "sealed segments open on first use");
+        let second = log.inner.segments.read()[1].base_offset;
+        assert_eq!(log.remove_segments_before(second).unwrap(), 1);
+        assert!(!taken.path.exists(), "the file is gone");
+        let found = taken
+            .find_batch(log.inner.options.file_system.as_ref(), 0, Some(second))
+            .unwrap();
+        assert_eq!(found.header.base_offset, 0);
+    }
 }

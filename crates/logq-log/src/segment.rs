@@ -181,6 +181,12 @@ impl Segment {
         Ok(self.file.get_or_init(|| file))
     }
 
+    /// True once the file is open (always for a segment created open).
+    #[cfg(test)]
+    pub fn is_open(&self) -> bool {
+        self.file.get().is_some()
+    }
+
     /// Bytes of complete batches (header included).
     pub fn written_len(&self) -> u64 {
         self.written_len.load(Ordering::Acquire)
