@@ -34,6 +34,7 @@ pub mod fs;
 mod iter;
 mod log;
 mod mmap;
+mod open_and_read;
 mod options;
 mod read_cache;
 mod recovery;
