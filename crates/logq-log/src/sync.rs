@@ -42,7 +42,10 @@ use std::time::{Duration, Instant};
 /// Re-measured through the queue API (2026-12-06, Intel VM, `examples/producers.rs`, 16
 /// producer threads, 3 s each, three runs): 0 / 20 / 100 / 300 / 1,000 yields gave
 /// 56–59 k / 75–76 k / 82–83 k / 80–82 k / 79–80 k sends/s (CPU use 0.64 / 1.26 / 1.6 /
-/// 1.68 / 1.8 of 2 vCPUs).
+/// 1.68 / 1.8 of 2 vCPUs). Parking at once only the waiters that the running fdatasync does
+/// not cover (they need a later commit, so their yields seemed wasted) gave 46–59 k against
+/// 69–87 k sends/s (5 interleaved runs each): one of them leads the next commit, and waking it
+/// from a futex leaves the disk idle.
 const SPIN_YIELDS_BEFORE_PARK: u32 = 100;
 
 /// Gathering (see [`GroupCommit::gather`]) is skipped when it would wait for more threads
