@@ -77,7 +77,8 @@ impl Batch {
 pub struct BatchIter {
     inner: Arc<Inner>,
     next: u64,
-    cursor: Option<(Arc<Segment>, usize)>,
+    /// The segment of the last batch, the map it was read from, and the position after it.
+    cursor: Option<(Arc<Segment>, Arc<dyn MappedBytes>, usize)>,
     failed: bool,
 }
 
@@ -98,13 +99,19 @@ impl BatchIter {
 
     /// The next batch in the segment the cursor is in, if there is one.
     fn next_in_segment(&mut self) -> Result<Option<FoundBatch>> {
-        let Some((segment, position)) = self.cursor.take() else {
+        let Some((segment, map, position)) = self.cursor.take() else {
             return Ok(None);
         };
         if to_u64(position) >= segment.written_len() {
             return Ok(None);
         }
-        let map = segment.map_covering(to_u64(position) + 1)?;
+        // The map of the previous batch usually covers this one too (a segment has one map
+        // until the tail grows past it): reuse it without taking the segment's lock.
+        let map = if map.bytes().len() > position {
+            map
+        } else {
+            segment.map_covering(to_u64(position) + 1)?
+        };
         let header = segment.check_at(map.as_ref(), position)?;
         if header.base_offset != self.next {
             return Err(Error::corrupt(
@@ -116,7 +123,7 @@ impl BatchIter {
                 ),
             ));
         }
-        self.cursor = Some((segment, position));
+        self.cursor = Some((segment, Arc::clone(&map), position));
         Ok(Some(FoundBatch {
             map,
             position,
@@ -133,12 +140,12 @@ impl BatchIter {
             Some(found) => found,
             None => {
                 let (segment, found) = self.inner.find(self.next)?;
-                self.cursor = Some((segment, found.position));
+                self.cursor = Some((segment, Arc::clone(&found.map), found.position));
                 found
             }
         };
         let batch = Batch::new(found, self.next);
-        if let Some((_, position)) = self.cursor.as_mut() {
+        if let Some((_, _, position)) = self.cursor.as_mut() {
             *position += to_usize(batch.header.len_u64()).unwrap_or(usize::MAX);
         }
         self.next = batch.header.next_offset();
