@@ -34,7 +34,6 @@ pub mod fs;
 mod iter;
 mod log;
 mod mmap;
-mod open_and_read;
 mod options;
 mod read_cache;
 mod recovery;

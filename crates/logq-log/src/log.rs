@@ -100,14 +100,6 @@ impl Log {
         Log { inner }
     }
 
-    /// Fails every later append of this handle with `cause` (a deferred open's tail
-    /// fdatasync failed; the handle is then dropped, never handed out).
-    pub(crate) fn poison_commit(&self, cause: &Error) {
-        if let Some(commit) = &self.inner.commit {
-            commit.poison(cause);
-        }
-    }
-
     pub(crate) fn inner(&self) -> &Arc<Inner> {
         &self.inner
     }
@@ -130,20 +122,8 @@ impl Log {
     }
 
     fn open_inner(dir: &Path, options: LogOptions, writable: bool) -> Result<Log> {
-        Self::open_marked(dir, options, writable, false).map(|(log, _)| log)
-    }
-
-    /// Opens the log; with `defer_tail_sync` (writable only) the recovered tail is not made
-    /// durable yet and is returned for [`Log::finish_tail_sync`], which must succeed before
-    /// the log is handed to anyone.
-    pub(crate) fn open_marked(
-        dir: &Path,
-        options: LogOptions,
-        writable: bool,
-        defer_tail_sync: bool,
-    ) -> Result<(Log, Option<Arc<Segment>>)> {
         let fs = Arc::clone(&options.file_system);
-        let result = Self::open_unmarked(dir, options, writable, defer_tail_sync);
+        let result = Self::open_unmarked(dir, options, writable);
         if let (true, Err(Error::Io { .. })) = (writable, &result) {
             // A write or fdatasync may have failed: treat the directory as poisoned so the
             // next open rewrites its tail before trusting an fdatasync of it.
@@ -152,31 +132,7 @@ impl Log {
         result
     }
 
-    /// Makes the recovered tail `segment` durable: bytes a crash or a failed fdatasync left
-    /// in the page cache but not on disk must not count as durable (recovery rewrote the tail
-    /// after its trusted start, so this fdatasync covers it), and neither must directory
-    /// entries. Clears the directory's poison mark on success.
-    pub(crate) fn make_tail_durable(
-        fs: &dyn crate::fs::FileSystem,
-        dir: &Path,
-        segment: &Segment,
-    ) -> Result<()> {
-        segment
-            .file()?
-            .sync_data()
-            .map_err(|e| Error::io(&segment.path, "fdatasync", e))?;
-        fs.sync_dir(dir)
-            .map_err(|e| Error::io(dir, "fsync directory", e))?;
-        fs.mark_poisoned(dir, false);
-        Ok(())
-    }
-
-    fn open_unmarked(
-        dir: &Path,
-        options: LogOptions,
-        writable: bool,
-        defer_tail_sync: bool,
-    ) -> Result<(Log, Option<Arc<Segment>>)> {
+    fn open_unmarked(dir: &Path, options: LogOptions, writable: bool) -> Result<Log> {
         options.validate()?;
         let fs = Arc::clone(&options.file_system);
         let lock = if writable {
@@ -208,18 +164,23 @@ impl Log {
         let mut writer = None;
         let mut commit = None;
         let tail = tail.map(Arc::new);
-        let mut tail_to_sync = None;
         if writable {
-            // The recovered tail is made durable before it is built on (`make_tail_durable`),
-            // here or, deferred, by `finish_tail_sync` before the log is handed out.
+            // Make the recovered tail durable before it is built on: bytes a crash or a failed
+            // fdatasync left in the page cache but not on disk must not count as durable
+            // (recovery rewrote the tail after its trusted start, so this fdatasync covers it),
+            // and neither must directory entries.
+            let make_durable = |segment: &Segment| -> Result<()> {
+                segment
+                    .file()?
+                    .sync_data()
+                    .map_err(|e| Error::io(&segment.path, "fdatasync", e))?;
+                fs.sync_dir(dir)
+                    .map_err(|e| Error::io(dir, "fsync directory", e))
+            };
             let (active, index_file, position, last_batch_position) = match tail {
                 Some(tail) => {
                     let index_file = fs.open(&tail.index_path, OpenMode::ReadWrite).ok();
-                    if defer_tail_sync {
-                        tail_to_sync = Some(Arc::clone(&tail));
-                    } else {
-                        Self::make_tail_durable(fs.as_ref(), dir, &tail)?;
-                    }
+                    make_durable(&tail)?;
                     segments.push(Arc::clone(&tail));
                     let position = tail.written_len();
                     (tail, index_file, position, tail_last_batch_position)
@@ -227,7 +188,7 @@ impl Log {
                 None => {
                     let (segment, index_file) =
                         writer::create_segment(fs.as_ref(), dir, &options, 0)?;
-                    Self::make_tail_durable(fs.as_ref(), dir, &segment)?;
+                    make_durable(&segment)?;
                     segments.push(Arc::clone(&segment));
                     let header =
                         crate::format::to_u64(crate::format::segment_header::SEGMENT_HEADER_LEN);
@@ -249,6 +210,7 @@ impl Log {
                 dir.to_path_buf(),
                 active.end_offset(),
             ));
+            fs.mark_poisoned(dir, false);
             writer = Some(WriterState {
                 index_file,
                 assigned_len: position,
@@ -294,7 +256,7 @@ impl Log {
                 .map_err(|e| Error::io(dir, "spawn flusher thread", e))?;
             *inner.flusher.lock() = Some(handle);
         }
-        Ok((Log { inner }, tail_to_sync))
+        Ok(Log { inner })
     }
 
     /// The directory of the log.

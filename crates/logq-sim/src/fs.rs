@@ -99,14 +99,6 @@ impl SimFs {
         self.shared.state.lock().garbage_on_rewrite = strict;
     }
 
-    /// Lets recovery run on several threads, as on the operating system's file system
-    /// (`FileSystem::allows_concurrent_recovery`; default `false`). For tests of those
-    /// concurrent paths with a fault plan, never for crash exploration: with it, the n-th
-    /// operation is not the same operation in every run.
-    pub fn set_concurrent_recovery(&self, allowed: bool) {
-        self.shared.state.lock().concurrent_recovery = allowed;
-    }
-
     /// True once the crash point was reached.
     pub fn is_halted(&self) -> bool {
         self.shared.state.lock().halted
@@ -337,9 +329,8 @@ impl FileSystem for SimFs {
     }
 
     /// Crash points are numbered operations: recovery runs on one thread, so operation n is
-    /// the same operation in every run of a seed (unless a test chose otherwise with
-    /// [`SimFs::set_concurrent_recovery`]).
+    /// the same operation in every run of a seed.
     fn allows_concurrent_recovery(&self) -> bool {
-        self.shared.state.lock().concurrent_recovery
+        false
     }
 }

@@ -47,8 +47,6 @@ pub(crate) struct State {
     pub rng: SimRng,
     /// The strict sector model: see [`crate::SimFs::set_garbage_on_rewrite`].
     pub garbage_on_rewrite: bool,
-    /// See [`crate::SimFs::set_concurrent_recovery`].
-    pub concurrent_recovery: bool,
     /// Log directories marked poisoned since the last power cut (the page cache may hold
     /// pages that a failed fdatasync marked clean; a power cut empties it).
     pub poisoned_dirs: BTreeSet<PathBuf>,
@@ -71,7 +69,6 @@ impl State {
             kind_counts: [0; 7],
             rng: SimRng::new(seed),
             garbage_on_rewrite: false,
-            concurrent_recovery: false,
             poisoned_dirs: BTreeSet::new(),
         }
     }

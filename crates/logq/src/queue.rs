@@ -212,17 +212,9 @@ impl QueueInner {
                 let spawned = std::thread::Builder::new()
                     .name("logq-open-groups".into())
                     .spawn_scoped(scope, open_groups);
-                // The dedup window is read while the log's recovered tail is fdatasynced.
-                let log_side = Log::open_and_read(
-                    dir.join("log"),
-                    log_options
-                        .clone()
-                        .write_buffer_bytes(options.write_buffer_bytes),
-                    |log| recover_dedup(name, dir, &options, log, fs).map_err(LogSideError::Queue),
-                )
-                .map_err(|error| match error {
-                    LogSideError::Log(source) => wrap_log(source),
-                    LogSideError::Queue(error) => error,
+                let log_side = open_log().and_then(|log| {
+                    let dedup = recover_dedup(name, dir, &options, &log, fs)?;
+                    Ok((log, dedup))
                 });
                 let groups = match spawned {
                     Ok(handle) => handle
@@ -601,19 +593,6 @@ fn headers_of(message: &Message) -> Vec<(&str, &[u8])> {
 }
 
 /// Loads the newest usable dedup snapshot and scans the log after it.
-/// An error of opening the message log while its dedup window is read
-/// ([`Log::open_and_read`]): the log's own, or the dedup recovery's.
-enum LogSideError {
-    Log(logq_log::Error),
-    Queue(Error),
-}
-
-impl From<logq_log::Error> for LogSideError {
-    fn from(error: logq_log::Error) -> Self {
-        LogSideError::Log(error)
-    }
-}
-
 fn recover_dedup(
     name: &str,
     dir: &Path,

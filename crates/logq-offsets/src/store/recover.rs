@@ -80,10 +80,6 @@ fn read_checkpoint(options: &OffsetOptions, path: &Path) -> StoreResult<Checkpoi
 }
 
 /// Opens the journal, picks a checkpoint and replays the journal after it.
-///
-/// A writable open replays while the journal's recovered tail is fdatasynced
-/// ([`Log::open_and_read`]): the replay only builds the in-memory groups, and the store is
-/// handed out only once the fdatasync succeeded.
 pub(crate) fn recover(
     dir: &Path,
     options: &OffsetOptions,
@@ -91,41 +87,13 @@ pub(crate) fn recover(
 ) -> StoreResult<Recovered> {
     let journal_options = options.journal.clone().durability(options.durability);
     let journal_path = journal_dir(dir);
-    let (journal, state) = if writable {
+    let journal = if writable {
         logq_log::fs::create_dir_durable(options.journal.file_system.as_ref(), dir)
             .map_err(|e| io(dir, "create directory", e))?;
-        Log::open_and_read(&journal_path, journal_options, |journal| {
-            recover_groups(dir, options, &journal_path, journal)
-        })?
+        Log::open(&journal_path, journal_options)?
     } else {
-        let journal = Log::open_read_only(&journal_path, journal_options)?;
-        let state = recover_groups(dir, options, &journal_path, &journal)?;
-        (journal, state)
+        Log::open_read_only(&journal_path, journal_options)?
     };
-    Ok(Recovered {
-        journal,
-        groups: state.groups,
-        records_replayed: state.records_replayed,
-        checkpoint_offset: state.checkpoint_offset,
-        previous_checkpoint_offset: state.previous_checkpoint_offset,
-    })
-}
-
-/// The groups recovered from a checkpoint and the journal.
-struct RecoveredGroups {
-    groups: Groups,
-    records_replayed: u64,
-    checkpoint_offset: Option<u64>,
-    previous_checkpoint_offset: Option<u64>,
-}
-
-/// Picks the newest usable checkpoint in `dir` and replays `journal` after it (reads only).
-fn recover_groups(
-    dir: &Path,
-    options: &OffsetOptions,
-    journal_path: &Path,
-    journal: &Log,
-) -> StoreResult<RecoveredGroups> {
     let candidates = list_checkpoints(options, dir)?;
     let mut chosen: Option<CheckpointFile> = None;
     let mut first_error: Option<StoreError> = None;
@@ -191,7 +159,7 @@ fn recover_groups(
                 return Err(error);
             }
             if journal.first_offset() > 0 {
-                return Err(corrupt(journal_path, journal.first_offset(), "the journal does not start at 0 and no checkpoint covers the records before it"));
+                return Err(corrupt(&journal_path, journal.first_offset(), "the journal does not start at 0 and no checkpoint covers the records before it"));
             }
             (
                 Groups::new(options.group_config).map_err(|source| StoreError::Group {
@@ -204,11 +172,12 @@ fn recover_groups(
         }
     };
     let from = checkpoint_offset.unwrap_or(0);
-    let replayed = replay(journal, &mut groups, from)?;
+    let replayed = replay(&journal, &mut groups, from)?;
     if replayed > 0 || checkpoint_offset.is_some() {
         tracing::info!(dir = %dir.display(), checkpoint = ?checkpoint_offset, replayed, "recovered consumer groups");
     }
-    Ok(RecoveredGroups {
+    Ok(Recovered {
+        journal,
         groups,
         records_replayed: replayed,
         checkpoint_offset,
