@@ -630,3 +630,32 @@ fn sealed_segments_open_on_first_read_and_their_damage_is_named_then() {
     // Reported, never repaired: the damaged file is unchanged.
     assert_eq!(fs::read(&middle).unwrap(), bytes);
 }
+
+#[test]
+fn a_tail_index_mixing_valid_and_stale_entries_never_hides_a_record() {
+    // An index written without fsync can come back after a crash as a valid prefix followed
+    // by entries of an older version of the file or filler bytes; whatever mix the file
+    // holds, every entry is checked against its batch and the log reopens whole.
+    let original = tempfile::tempdir().unwrap();
+    let options = LogOptions::default().index_interval_bytes(64);
+    build(original.path(), 40, options.clone());
+    let index_bytes = fs::read(original.path().join(index_file_name(0))).unwrap();
+    let entry_count = (index_bytes.len() - 32) / 8;
+    for keep_entries in 0..entry_count {
+        for tail in [0u8, 0xFF] {
+            let dir = copy_dir(original.path());
+            let mut torn = index_bytes.clone();
+            // Entries after `keep_entries` replaced by shifted (stale) ones or 0xFF filler.
+            for (i, byte) in torn.iter_mut().enumerate().skip(32 + keep_entries * 8) {
+                *byte = if tail == 0 {
+                    index_bytes[32 + ((i - 32 + 8) % (index_bytes.len() - 32))]
+                } else {
+                    tail
+                };
+            }
+            fs::write(dir.path().join(index_file_name(0)), torn).unwrap();
+            let log = Log::open(dir.path(), options.clone()).unwrap();
+            assert_prefix(&log, 40);
+        }
+    }
+}
