@@ -486,6 +486,53 @@ mod tests {
         }
     }
 
+    fn waiter_of(thread: Thread) -> Arc<Waiter> {
+        Arc::new(Waiter {
+            target: 1,
+            thread,
+            signal: AtomicU8::new(WAITING),
+            children: Mutex::new(Vec::new()),
+        })
+    }
+
+    #[test]
+    fn released_waiters_need_not_wait_for_their_parent_in_the_tree() {
+        // The tree's root belongs to a thread that is busy elsewhere and does not run its
+        // `wait` (where it would wake its two children). The children, which reach their
+        // `wait` only after the release, must still see it: the leader stores every signal
+        // before it starts the tree.
+        let (busy_tx, busy_rx) = std::sync::mpsc::channel::<()>();
+        let busy = std::thread::spawn(move || busy_rx.recv());
+        let root = waiter_of(busy.thread().clone());
+        let (signals_tx, signals_rx) = std::sync::mpsc::channel();
+        let mut children = Vec::new();
+        let mut handoffs = Vec::new();
+        for _ in 0..2 {
+            let (waiter_tx, waiter_rx) = std::sync::mpsc::channel::<Arc<Waiter>>();
+            let signals_tx = signals_tx.clone();
+            let child = std::thread::spawn(move || {
+                let waiter = waiter_rx.recv().unwrap();
+                signals_tx.send(waiter.wait()).unwrap();
+            });
+            children.push(waiter_of(child.thread().clone()));
+            handoffs.push(waiter_tx);
+        }
+        let mut released = vec![root];
+        released.extend(children.iter().cloned());
+        wake_tree(released, DONE);
+        for (waiter, handoff) in children.into_iter().zip(handoffs) {
+            handoff.send(waiter).unwrap();
+        }
+        for _ in 0..2 {
+            let signal = signals_rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("a released waiter stayed blocked behind its parent in the tree");
+            assert_eq!(signal, DONE);
+        }
+        busy_tx.send(()).unwrap();
+        busy.join().unwrap().unwrap();
+    }
+
     #[test]
     fn gathering_waits_only_for_few_threads_per_cpu() {
         assert!(state(0, 16).gathering_pays());
