@@ -207,23 +207,40 @@ impl QueueInner {
         let (log, groups, (dedup, snapshot_offset)) = if fs.allows_concurrent_recovery() {
             // The message log (with the dedup index it holds) and the group journal are
             // independent files: recovering them side by side overlaps their fdatasyncs.
-            // A thread that cannot be started (resource limits) only costs the overlap.
-            let (log_side, groups) = std::thread::scope(|scope| {
-                let spawned = std::thread::Builder::new()
-                    .name("logq-open-groups".into())
-                    .spawn_scoped(scope, open_groups);
-                let log_side = open_log().and_then(|log| {
+            // This thread recovers the group journal (the longer side after a crash: it
+            // replays events since the checkpoint) while a helper thread recovers the log.
+            // A helper can start late (0.2-0.9 ms after its spawn was measured on a two-vCPU
+            // VM, whose idle vCPU must be woken), so the log side waits in a slot: the helper
+            // takes it if it starts in time, else this thread does when the journal is done.
+            // A helper that cannot be started (resource limits) only costs the overlap.
+            let open_log_side = || {
+                open_log().and_then(|log| {
                     let dedup = recover_dedup(name, dir, &options, &log, fs)?;
                     Ok((log, dedup))
-                });
-                let groups = match spawned {
-                    Ok(handle) => handle
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                    Err(_) => open_groups(),
+                })
+            };
+            let log_task = Mutex::new(Some(open_log_side));
+            let take_and_run = || log_task.lock().take().map(|task| task());
+            let (log_side, groups) = std::thread::scope(|scope| {
+                let helper = std::thread::Builder::new()
+                    .name("logq-open-log".into())
+                    .spawn_scoped(scope, take_and_run);
+                let groups = open_groups();
+                let log_side = match take_and_run() {
+                    Some(done_here) => done_here,
+                    None => helper
+                        .ok()
+                        .and_then(|handle| {
+                            handle
+                                .join()
+                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                        })
+                        .ok_or_else(|| {
+                            Error::InvalidArgument("the log's recovery task ran nowhere".into())
+                        })?,
                 };
-                (log_side, groups)
-            });
+                Ok::<_, Error>((log_side, groups))
+            })?;
             let (log, dedup) = log_side?;
             (log, groups?, dedup)
         } else {
