@@ -220,7 +220,11 @@ impl QueueInner {
                 })
             };
             let log_task = Mutex::new(Some(open_log_side));
-            let take_and_run = || log_task.lock().take().map(|task| task());
+            // The lock is released before the task runs: it guards the hand-over only.
+            let take_and_run = || {
+                let task = log_task.lock().take();
+                task.map(|task| task())
+            };
             let (log_side, groups) = std::thread::scope(|scope| {
                 let helper = std::thread::Builder::new()
                     .name("logq-open-log".into())
