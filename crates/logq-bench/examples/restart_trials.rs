@@ -12,8 +12,9 @@
 //!
 //! Fills one logq store per size (in GB, as `fill_backlog` does for the scenario), then runs
 //! `trials` rounds; each round kills a writing child and times a fresh one on every size in
-//! turn (see `logq_bench::restart_child::kill_and_reopen`). Prints each time, then the median,
-//! minimum and maximum per size. The stores are removed at the end.
+//! turn (see `logq_bench::restart_child::kill_and_reopen`). Prints each time (with how much
+//! the machine's major page faults, pages read in and page reclaim grew during it, from
+//! `/proc/vmstat`), then the median, minimum and maximum per size. The stores are removed at the end.
 //!
 //! After each restart the store is opened and closed once, as a clean shutdown would: the
 //! close checkpoints the group journal and snapshots the dedup window, so every trial replays
@@ -60,10 +61,17 @@ fn main() -> logq_bench::Result<()> {
     for trial in 0..trials {
         for (gb, dir, times) in &mut stores {
             for (exe, times) in exes.iter().zip(times.iter_mut()) {
+                let before = vmstat();
                 let restarted = kill_and_reopen(exe, ChildTarget::Logq, dir)?;
+                let after = vmstat();
                 settle(dir)?;
                 let ms = restarted.elapsed.as_secs_f64() * 1e3;
-                println!("trial {trial}: {gb} GB: {}: {ms:.2} ms", exe.display());
+                println!(
+                    "trial {trial}: {gb} GB: {}: {ms:.2} ms ({}; {})",
+                    exe.display(),
+                    vmstat_delta(&before, &after),
+                    restarted.note.as_deref().unwrap_or("")
+                );
                 times.push(ms);
             }
         }
@@ -85,6 +93,35 @@ fn main() -> logq_bench::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The machine-wide counters of `/proc/vmstat` (empty where there is none).
+fn vmstat() -> Vec<(String, u64)> {
+    std::fs::read_to_string("/proc/vmstat")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let (name, value) = line.split_once(' ')?;
+            Some((name.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The counters that tell whether a restart waited for the disk or for memory: major page
+/// faults, pages read in, and page reclaim, as they grew between `before` and `after`.
+fn vmstat_delta(before: &[(String, u64)], after: &[(String, u64)]) -> String {
+    const WATCHED: [&str; 4] = ["pgmajfault", "pgpgin", "pgscan_kswapd", "pgscan_direct"];
+    WATCHED
+        .iter()
+        .filter_map(|name| {
+            let value = |counters: &[(String, u64)]| {
+                counters.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+            };
+            let grown = value(after)?.saturating_sub(value(before)?);
+            Some(format!("{name} +{grown}"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Opens the store at `dir`, acknowledges the message the restart child received and

@@ -169,26 +169,41 @@ impl Log {
             // fdatasync left in the page cache but not on disk must not count as durable
             // (recovery rewrote the tail after its trusted start, so this fdatasync covers it),
             // and neither must directory entries.
-            let make_durable = |segment: &Segment| -> Result<()> {
+            let make_durable = |segment: &Segment, entries_durable: bool| -> Result<()> {
+                // `entries_durable`: the directory needs no fsync (see the recovered tail).
                 segment
                     .file()?
                     .sync_data()
                     .map_err(|e| Error::io(&segment.path, "fdatasync", e))?;
+                if entries_durable {
+                    return Ok(());
+                }
                 fs.sync_dir(dir)
                     .map_err(|e| Error::io(dir, "fsync directory", e))
             };
             let (active, index_file, position, last_batch_position) = match tail {
                 Some(tail) => {
                     let index_file = fs.open(&tail.index_path, OpenMode::ReadWrite).ok();
-                    make_durable(&tail)?;
+                    // A batch goes into a segment only after the roll that created it
+                    // fsynced the directory (`writer::create_segment`), and recovery fsyncs
+                    // the directory after each removal or rename it makes; so a tail holding
+                    // a batch proves the entries that matter durable, unless a failed fsync
+                    // poisoned the directory. A tail with no batch may be an unfinished roll
+                    // whose directory fsync never ran.
+                    let holds_batch = tail.end_offset() > tail.base_offset;
+                    make_durable(&tail, holds_batch && !fs.was_poisoned(dir))?;
                     segments.push(Arc::clone(&tail));
                     let position = tail.written_len();
                     (tail, index_file, position, tail_last_batch_position)
                 }
                 None => {
+                    // No segment: the directory may be one a killed process created before
+                    // fsyncing its parent, which `create_dir_durable` above took as durable.
+                    crate::fs::sync_dir_chain(fs.as_ref(), dir)
+                        .map_err(|e| Error::io(dir, "fsync directory", e))?;
+                    // Durable as created: header fdatasynced, directory fsynced.
                     let (segment, index_file) =
                         writer::create_segment(fs.as_ref(), dir, &options, 0)?;
-                    make_durable(&segment)?;
                     segments.push(Arc::clone(&segment));
                     let header =
                         crate::format::to_u64(crate::format::segment_header::SEGMENT_HEADER_LEN);

@@ -156,22 +156,27 @@ struct CommitState {
     last_fsync: Duration,
     /// When the last commit released its waiters.
     released_at: Option<Instant>,
-    /// The most threads a gathering waits for (`GATHER_THREADS_PER_CPU_MAX` per CPU).
-    gather_goal_max: usize,
+    /// The most threads a gathering waits for; `None`: [`gather_goal_max`], looked up on the
+    /// first commit that needs it rather than at open (it reads cgroup files).
+    gather_goal_max: Option<usize>,
 }
 
 /// The most threads (or tasks) a gathering waits for on this machine:
-/// `GATHER_THREADS_PER_CPU_MAX` per CPU.
+/// `GATHER_THREADS_PER_CPU_MAX` per CPU. The CPU count is looked up once per process:
+/// `available_parallelism` reads `/proc/self/cgroup`, the cgroup's quota files and more, about
+/// 0.1 ms on a small VM, which every open of every log (two per queue) used to pay.
 pub(crate) fn gather_goal_max() -> usize {
-    GATHER_THREADS_PER_CPU_MAX
-        .saturating_mul(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+    static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    GATHER_THREADS_PER_CPU_MAX.saturating_mul(*CPUS.get_or_init(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    }))
 }
 
 impl CommitState {
     /// Whether a leader should gather before its commit: only when the threads it would
     /// wait for are few enough per CPU to come back within the gathering's deadline.
     fn gathering_pays(&self) -> bool {
-        self.gather_goal <= self.gather_goal_max
+        self.gather_goal <= self.gather_goal_max.unwrap_or_else(gather_goal_max)
     }
 }
 
@@ -201,7 +206,7 @@ impl GroupCommit {
                 gatherer: None,
                 last_fsync: Duration::ZERO,
                 released_at: None,
-                gather_goal_max: gather_goal_max(),
+                gather_goal_max: None,
             }),
             wake: Condvar::new(),
             durable_offset: AtomicU64::new(durable_offset),
@@ -482,7 +487,7 @@ mod tests {
             gatherer: None,
             last_fsync: Duration::from_micros(100),
             released_at: None,
-            gather_goal_max,
+            gather_goal_max: Some(gather_goal_max),
         }
     }
 

@@ -141,19 +141,51 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
 /// assert!(RealFs.exists(&dir));
 /// ```
 pub fn create_dir_durable(fs: &dyn FileSystem, dir: &Path) -> io::Result<()> {
+    let chain = dir_chain(dir);
+    let suspect = chain.iter().any(|level| fs.was_poisoned(level));
+    make_dir_chain(fs, &chain, suspect)
+}
+
+/// Fsyncs the parent of every level of `dir`'s chain (creating missing levels), whether the
+/// levels existed or not.
+///
+/// [`create_dir_durable`] fsyncs only the parents of levels it creates, so a directory that
+/// a killed process created (its parent not fsynced yet) is taken as durable by the next
+/// process. A log calls this when it finds no segment in its directory, before it creates the
+/// first one: the chain may be such an unfinished creation, and nothing may become durable
+/// inside a directory whose own entry could still vanish in a power cut.
+///
+/// ```
+/// use logq_log::fs::{sync_dir_chain, FileSystem, RealFs};
+/// let root = tempfile::tempdir().unwrap();
+/// let dir = root.path().join("queues/orders/log");
+/// sync_dir_chain(&RealFs, &dir).unwrap();
+/// assert!(RealFs.exists(&dir));
+/// ```
+pub fn sync_dir_chain(fs: &dyn FileSystem, dir: &Path) -> io::Result<()> {
+    make_dir_chain(fs, &dir_chain(dir), true)
+}
+
+/// `dir` and its ancestors, outermost first, without the root and the empty path.
+fn dir_chain(dir: &Path) -> Vec<&Path> {
     let mut chain: Vec<&Path> = dir
         .ancestors()
         .filter(|level| !level.as_os_str().is_empty() && level.parent().is_some())
         .collect();
     chain.reverse();
-    let suspect = chain.iter().any(|level| fs.was_poisoned(level));
+    chain
+}
+
+/// Creates the missing levels of `chain` and fsyncs the parent of each level it created, or
+/// of every level when `every_level`; a failure marks the whole chain poisoned.
+fn make_dir_chain(fs: &dyn FileSystem, chain: &[&Path], every_level: bool) -> io::Result<()> {
     let make = || -> io::Result<()> {
-        for level in &chain {
+        for level in chain {
             let existed = fs.exists(level);
             if !existed {
                 fs.create_dir_all(level)?;
             }
-            if !existed || suspect {
+            if !existed || every_level {
                 let parent = level.parent().filter(|p| !p.as_os_str().is_empty());
                 fs.sync_dir(parent.unwrap_or(Path::new(".")))?;
             }
@@ -162,7 +194,7 @@ pub fn create_dir_durable(fs: &dyn FileSystem, dir: &Path) -> io::Result<()> {
     };
     let made = make();
     if made.is_err() {
-        for level in &chain {
+        for level in chain {
             fs.mark_poisoned(level, true);
         }
     }
