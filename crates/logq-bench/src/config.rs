@@ -27,6 +27,9 @@ pub struct BenchConfig {
     /// size): filling 10 GB into a server takes from minutes to most of an hour, and Redis
     /// holds it all in memory.
     pub peer_restart_bytes_max: u64,
+    /// Restarts timed on each fill of the restart scenario by in-process targets (the
+    /// median is the run's figure); servers restart once per fill.
+    pub restarts_per_fill: usize,
     /// The peers to compare with (empty in quick mode).
     pub peers: Vec<PeerKind>,
     /// Whether to run `scripts/install-peers.sh` for missing peers.
@@ -52,6 +55,8 @@ impl BenchConfig {
             rates: vec![1_000, 10_000],
             restart_bytes: vec![4 << 20],
             peer_restart_bytes_max: 4 << 20,
+            // Two: the second restart on one fill is a path of its own (the child's close).
+            restarts_per_fill: 2,
             peers: Vec::new(),
             install: false,
             work_dir,

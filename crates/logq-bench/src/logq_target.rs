@@ -111,7 +111,11 @@ impl Target for LogqTarget {
         self.self_exe.is_none().then(|| NO_EXE.to_owned())
     }
 
-    fn restart_after_kill(&self, backlog_bytes: u64) -> Result<crate::target::Restarted> {
+    fn restart_after_kill(
+        &self,
+        backlog_bytes: u64,
+        restarts: usize,
+    ) -> Result<Vec<crate::target::Restarted>> {
         let exe = self.self_exe.as_ref().ok_or(NO_EXE)?;
         *self.state.lock().map_err(|_| "logq target lock poisoned")? = None;
         if self.root.exists() {
@@ -119,7 +123,9 @@ impl Target for LogqTarget {
         }
         let dir = self.root.join("restart");
         fill_backlog(&dir, backlog_bytes)?;
-        let restarted = crate::restart_child::kill_and_reopen(exe, ChildTarget::Logq, &dir)?;
+        let restarted = (0..restarts.max(1))
+            .map(|_| crate::restart_child::kill_and_reopen(exe, ChildTarget::Logq, &dir))
+            .collect::<Result<Vec<_>>>()?;
         std::fs::remove_dir_all(&self.root)?;
         Ok(restarted)
     }
@@ -211,7 +217,10 @@ pub fn fill_backlog(dir: &Path, bytes: u64) -> Result<()> {
 /// [`Phase::Write`]: open the store (`Durability::Always`, the default), print `ready`, send
 /// durably on one thread and receive and ack on another until killed. [`Phase::Open`]: open
 /// the store (recovering it), receive the next unacknowledged message, check its size, abandon
-/// it (its lease is released, it stays queued), print `ready <depth>` and exit.
+/// it (its lease is released, it stays queued), print `ready <depth>`, close the store (after
+/// the timing: a checkpoint, as SQLite's child checkpoints its WAL when its connection
+/// closes, so the next restart on the same fill replays only its own writer's traffic) and
+/// exit.
 pub fn restart_child(dir: &Path, phase: Phase) -> Result<()> {
     let store = logq::Store::open(dir, logq::Options::default())?;
     let queue = store.queue("bench")?;
@@ -242,7 +251,10 @@ pub fn restart_child(dir: &Path, phase: Phase) -> Result<()> {
             }
             let depth = queue.group_stats("bench")?.depth;
             delivery.abandon();
-            crate::restart_child::ready(Some(&depth.to_string()))
+            crate::restart_child::ready(Some(&depth.to_string()))?;
+            drop((consumer, queue));
+            store.close()?;
+            Ok(())
         }
     }
 }

@@ -39,6 +39,10 @@ struct Cli {
     /// NATS), in GB; in-process targets (logq, SQLite, yaque, queue-file) run every size.
     #[arg(long, default_value_t = 1.0)]
     peer_restart_gb_max: f64,
+    /// Restarts timed per fill in the restart scenario by in-process targets (logq, SQLite,
+    /// yaque, queue-file): a run's figure is their median. Servers restart once per fill.
+    #[arg(long, default_value_t = 3)]
+    restarts_per_fill: usize,
     /// Do not run scripts/install-peers.sh for missing peers.
     #[arg(long)]
     no_install: bool,
@@ -104,6 +108,7 @@ fn config(cli: &Cli) -> Result<BenchConfig, String> {
         rates: vec![1_000, 10_000],
         restart_bytes,
         peer_restart_bytes_max: gb_to_bytes(cli.peer_restart_gb_max),
+        restarts_per_fill: cli.restarts_per_fill.max(1),
         peers,
         install: !cli.no_install,
         work_dir: cli.work_dir.clone(),

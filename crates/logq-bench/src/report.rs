@@ -127,13 +127,15 @@ pub fn markdown(results: &Results, plots: &[String], closing: &str) -> String {
         out,
         "Written by `logq-bench` (crates/logq-bench). Regenerate (as root, peers from Debian \
          packages): `sh crates/logq-bench/scripts/install-peers.sh && cargo run --release -p \
-         logq-bench -- --runs {} --restart-gb {} --peer-restart-gb-max {} --docs-dir docs` \
+         logq-bench -- --runs {} --restart-gb {} --peer-restart-gb-max {} --restarts-per-fill {} \
+         --docs-dir docs` \
          (settings below). \
          Every figure is the median of {} run(s), with min and max; 256 B payloads; every \
          target on the same disk, one at a time, on 127.0.0.1.\n",
         c.runs,
         restart_gb.join(","),
         gb(c.peer_restart_bytes_max),
+        c.restarts_per_fill,
         c.runs
     );
     let _ = writeln!(out, "## Machine\n");
@@ -144,7 +146,7 @@ pub fn markdown(results: &Results, plots: &[String], closing: &str) -> String {
     let _ = writeln!(out, "- kernel: {}", m.kernel);
     let _ = writeln!(
         out,
-        "- settings: {} s per timed scenario, backlog {} messages (drain limit {} s), {} producers in (2) and (4), rates {:?}/s, restart backlogs {}\n",
+        "- settings: {} s per timed scenario, backlog {} messages (drain limit {} s), {} producers in (2) and (4), rates {:?}/s, restart backlogs {} ({} restarts per fill for in-process targets, their median the run's figure; servers 1)\n",
         c.duration.as_secs_f64(),
         c.backlog,
         c.drain_limit.as_secs(),
@@ -154,7 +156,8 @@ pub fn markdown(results: &Results, plots: &[String], closing: &str) -> String {
             .iter()
             .map(|b| crate::scenarios::restart::metric(*b).replace("ms @ ", ""))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        c.restarts_per_fill
     );
     let _ = writeln!(out, "## Targets and their durability\n");
     let _ = writeln!(

@@ -172,20 +172,23 @@ pub fn kill_and_reopen(
 }
 
 /// The whole restart of an in-process peer kept in `dir`: empties it, fills it with `fill`
-/// (about `backlog_bytes`, logged as `name`), kills a writing child and times a fresh one
-/// (see [`kill_and_reopen`]), and empties `dir` again.
+/// (about `backlog_bytes`, logged as `name`), `restarts` times kills a writing child and
+/// times a fresh one (see [`kill_and_reopen`]), and empties `dir` again.
 pub fn fill_kill_and_reopen(
     exe: Option<&Path>,
     name: &str,
     target: ChildTarget,
     dir: &Path,
     backlog_bytes: u64,
+    restarts: usize,
     fill: impl FnOnce() -> Result<()>,
-) -> Result<crate::target::Restarted> {
+) -> Result<Vec<crate::target::Restarted>> {
     let exe = exe.ok_or(NO_EXE)?;
     fresh_dir(dir)?;
     logged_fill(name, backlog_bytes, fill)?;
-    let restarted = kill_and_reopen(exe, target, dir)?;
+    let restarted = (0..restarts.max(1))
+        .map(|_| kill_and_reopen(exe, target, dir))
+        .collect::<Result<Vec<_>>>()?;
     fresh_dir(dir)?;
     Ok(restarted)
 }

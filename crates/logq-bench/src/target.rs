@@ -69,10 +69,13 @@ pub trait Target: Send + Sync {
     fn restart_bytes_max(&self) -> Option<u64> {
         None
     }
-    /// Measures the restart time after `kill -9` with about `backlog_bytes` queued; `Err`
-    /// with a reason when the target cannot be restarted by this harness.
-    fn restart_after_kill(&self, backlog_bytes: u64) -> Result<Restarted> {
-        let _ = backlog_bytes;
+    /// Fills about `backlog_bytes`, then measures the restart time after `kill -9`:
+    /// `restarts` times on that one fill for in-process targets (each a fresh writing child
+    /// killed, then a fresh process timed), once for servers, whose restarts take from
+    /// milliseconds to seconds, where sub-millisecond noise changes no comparison. `Err` with
+    /// a reason when the target cannot be restarted by this harness.
+    fn restart_after_kill(&self, backlog_bytes: u64, restarts: usize) -> Result<Vec<Restarted>> {
+        let _ = (backlog_bytes, restarts);
         Err("restart after kill -9 is not implemented for this target".into())
     }
     /// A short note on the client, shown once in the report.

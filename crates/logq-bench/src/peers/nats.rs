@@ -291,7 +291,11 @@ impl Target for NatsTarget {
         None
     }
 
-    fn restart_after_kill(&self, backlog_bytes: u64) -> Result<crate::target::Restarted> {
+    fn restart_after_kill(
+        &self,
+        backlog_bytes: u64,
+        _restarts: usize,
+    ) -> Result<Vec<crate::target::Restarted>> {
         self.reset(Mode::Durable)?;
         let mut producer = NatsProducer(Conn::connect(self.port)?);
         let batch: Vec<Vec<u8>> = (0..1_000).map(crate::payload).collect();
@@ -305,7 +309,7 @@ impl Target for NatsTarget {
         let start = Instant::now();
         *server = spawn(&self.binary, &self.dir, self.port)?;
         wait_ready(&mut server, self.port, Duration::from_secs(600), true)?;
-        Ok(start.elapsed().into())
+        Ok(vec![start.elapsed().into()])
     }
 
     fn client(&self) -> String {

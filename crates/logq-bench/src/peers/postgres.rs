@@ -226,7 +226,11 @@ mod imp {
             None
         }
 
-        fn restart_after_kill(&self, backlog_bytes: u64) -> Result<crate::target::Restarted> {
+        fn restart_after_kill(
+            &self,
+            backlog_bytes: u64,
+            _restarts: usize,
+        ) -> Result<Vec<crate::target::Restarted>> {
             self.reset(Mode::Durable)?;
             let mut c = self.connect()?;
             let rows = backlog_bytes / u64::try_from(crate::PAYLOAD_BYTES)?;
@@ -252,7 +256,7 @@ mod imp {
                 Duration::from_secs(600),
                 "SELECT payload FROM queue ORDER BY id LIMIT 1",
             )?;
-            Ok(start.elapsed().into())
+            Ok(vec![start.elapsed().into()])
         }
 
         fn client(&self) -> String {

@@ -201,7 +201,11 @@ mod imp {
             Some(100_000_000)
         }
 
-        fn restart_after_kill(&self, backlog_bytes: u64) -> Result<crate::target::Restarted> {
+        fn restart_after_kill(
+            &self,
+            backlog_bytes: u64,
+            _restarts: usize,
+        ) -> Result<Vec<crate::target::Restarted>> {
             self.reset(Mode::Durable)?;
             let count = backlog_bytes
                 .div_ceil(u64::try_from(crate::PAYLOAD_BYTES)?)
@@ -262,7 +266,7 @@ mod imp {
                 )
                 .into());
             }
-            Ok(elapsed.into())
+            Ok(vec![elapsed.into()])
         }
 
         fn client(&self) -> String {

@@ -164,7 +164,11 @@ mod imp {
             None
         }
 
-        fn restart_after_kill(&self, backlog_bytes: u64) -> Result<crate::target::Restarted> {
+        fn restart_after_kill(
+            &self,
+            backlog_bytes: u64,
+            _restarts: usize,
+        ) -> Result<Vec<crate::target::Restarted>> {
             self.reset(Mode::Durable)?;
             let mut producer = RedisProducer(self.connect()?);
             let batch: Vec<Vec<u8>> = (0..1_000).map(crate::payload).collect();
@@ -185,7 +189,7 @@ mod imp {
             if first.keys.is_empty() {
                 return Err("redis lost the backlog after kill -9".into());
             }
-            Ok(elapsed.into())
+            Ok(vec![elapsed.into()])
         }
 
         fn client(&self) -> String {

@@ -199,13 +199,18 @@ mod imp {
             self.self_exe.is_none().then(|| NO_EXE.to_owned())
         }
 
-        fn restart_after_kill(&self, backlog_bytes: u64) -> Result<crate::target::Restarted> {
+        fn restart_after_kill(
+            &self,
+            backlog_bytes: u64,
+            restarts: usize,
+        ) -> Result<Vec<crate::target::Restarted>> {
             crate::restart_child::fill_kill_and_reopen(
                 self.self_exe.as_deref(),
                 &self.name(),
                 ChildTarget::Sqlite,
                 &self.dir,
                 backlog_bytes,
+                restarts,
                 || fill(&self.dir, backlog_bytes),
             )
         }

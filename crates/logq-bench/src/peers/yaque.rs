@@ -203,7 +203,11 @@ mod imp {
             self.self_exe.is_none().then(|| NO_EXE.to_owned())
         }
 
-        fn restart_after_kill(&self, backlog_bytes: u64) -> Result<crate::target::Restarted> {
+        fn restart_after_kill(
+            &self,
+            backlog_bytes: u64,
+            restarts: usize,
+        ) -> Result<Vec<crate::target::Restarted>> {
             *self.sender.lock().map_err(|_| "poisoned")? = None; // releases the send lock
             crate::restart_child::fill_kill_and_reopen(
                 self.self_exe.as_deref(),
@@ -211,6 +215,7 @@ mod imp {
                 ChildTarget::Yaque,
                 &self.dir,
                 backlog_bytes,
+                restarts,
                 || fill(&self.dir, backlog_bytes),
             )
         }

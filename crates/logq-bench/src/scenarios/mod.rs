@@ -165,7 +165,7 @@ pub fn run_once(
                 .copied()
                 .filter(|bytes| cap.is_none_or(|cap| *bytes <= cap))
                 .collect();
-            restart::run(target, &sizes)
+            restart::run(target, &sizes, config.restarts_per_fill)
         }
     }
 }
