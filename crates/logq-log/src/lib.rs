@@ -35,6 +35,7 @@ mod iter;
 mod log;
 mod mmap;
 mod options;
+pub mod poison_mark;
 mod read_cache;
 mod recovery;
 mod report;

@@ -127,7 +127,7 @@ impl Log {
         if let (true, Err(Error::Io { .. })) = (writable, &result) {
             // A write or fdatasync may have failed: treat the directory as poisoned so the
             // next open rewrites its tail before trusting an fdatasync of it.
-            fs.mark_poisoned(dir, true);
+            crate::poison_mark::set(fs.as_ref(), dir);
         }
         result
     }
@@ -191,7 +191,10 @@ impl Log {
                     // poisoned the directory. A tail with no batch may be an unfinished roll
                     // whose directory fsync never ran.
                     let holds_batch = tail.end_offset() > tail.base_offset;
-                    make_durable(&tail, holds_batch && !fs.was_poisoned(dir))?;
+                    make_durable(
+                        &tail,
+                        holds_batch && !crate::poison_mark::is_set(fs.as_ref(), dir),
+                    )?;
                     segments.push(Arc::clone(&tail));
                     let position = tail.written_len();
                     (tail, index_file, position, tail_last_batch_position)
@@ -225,7 +228,7 @@ impl Log {
                 dir.to_path_buf(),
                 active.end_offset(),
             ));
-            fs.mark_poisoned(dir, false);
+            crate::poison_mark::clear(fs.as_ref(), dir);
             writer = Some(WriterState {
                 index_file,
                 assigned_len: position,

@@ -367,7 +367,7 @@ impl TailScan<'_> {
                 self.handle_bad_tail(bytes, valid_end, next, reason, report)?;
             }
         }
-        if self.writable && self.fs.was_poisoned(self.dir) {
+        if self.writable && crate::poison_mark::is_set(self.fs, self.dir) {
             // Without a trusted entry the header may be among the lost pages too.
             let rewrite_from = start.map_or(0, |e| to_usize(u64::from(e.position)).unwrap_or(0));
             self.rewrite(bytes, rewrite_from.min(valid_end), valid_end)?;

@@ -251,8 +251,8 @@ impl GroupCommit {
 
     /// Records the poison; returns the waiters to wake with `FAILED` (after unlocking).
     fn poison_locked(&self, state: &mut CommitState, cause: &Error) -> Vec<Arc<Waiter>> {
-        self.fs.mark_poisoned(&self.dir, true);
         if state.poison.is_none() {
+            crate::poison_mark::set(self.fs.as_ref(), &self.dir);
             tracing::error!(%cause, "log poisoned; it refuses writes until reopened");
             state.poison = Some(Arc::from(cause.to_string()));
         }

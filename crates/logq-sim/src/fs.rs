@@ -73,8 +73,9 @@ impl SimFs {
         self.shared.state.lock().crash(seed);
     }
 
-    /// A process crash (`kill -9`): handles become invalid and locks are released, but every
-    /// write stays in the page cache, still pending. Does not revive a halted machine.
+    /// A process crash (`kill -9`): handles become invalid, locks are released and the
+    /// process's memory of poisoned logs is gone, but every write stays in the page cache,
+    /// still pending. Does not revive a halted machine.
     pub fn kill(&self) {
         self.shared.state.lock().kill();
     }

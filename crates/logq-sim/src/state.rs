@@ -47,8 +47,9 @@ pub(crate) struct State {
     pub rng: SimRng,
     /// The strict sector model: see [`crate::SimFs::set_garbage_on_rewrite`].
     pub garbage_on_rewrite: bool,
-    /// Log directories marked poisoned since the last power cut (the page cache may hold
-    /// pages that a failed fdatasync marked clean; a power cut empties it).
+    /// Log directories marked poisoned by the running process (the page cache may hold
+    /// pages that a failed fdatasync marked clean). Forgotten on a kill, as `RealFs`'s
+    /// in-process set is; the log's on-disk poison mark is what outlives the process.
     pub poisoned_dirs: BTreeSet<PathBuf>,
 }
 
@@ -126,6 +127,9 @@ impl State {
     pub fn kill(&mut self) {
         self.generation += 1;
         self.locks.clear();
+        // The process that remembered which logs it poisoned is gone, as with `RealFs`; what
+        // it left in the page cache and on disk (a poison mark file) stays.
+        self.poisoned_dirs.clear();
         let referenced = self.names.referenced();
         self.files.retain(|id, _| referenced.contains(id));
     }

@@ -223,3 +223,53 @@ fn acknowledged_records_survive_a_power_cut_in_a_directory_created_at_open() {
         assert_eq!(record.payload, b"order 1", "crash seed {seed}");
     }
 }
+
+/// Was BUG (found when `SimFs::kill` stopped keeping the dead process's memory of poisoned
+/// logs, as `RealFs` never did): a failed fdatasync leaves its pages clean but unwritten; the
+/// process is killed; the next process opens the log without knowing, reads those pages as
+/// if they were on disk, and its fdatasync skips them; a power cut later takes them back,
+/// with records acknowledged after them. The explorer's `every_single_fault_eio` failed with
+/// "the segment header is all zeros". Now a poisoned log leaves a `POISONED` mark file that
+/// outlives the process, and the open that finds it rewrites the tail before fdatasyncing.
+#[test]
+fn bug_a_failed_fdatasync_is_forgotten_when_the_process_dies() {
+    let base = SimFs::new(3);
+    let mut model = Model::new(true);
+    let log = Log::open(DIR, options(&base, 4096, 0)).unwrap();
+    for _ in 0..3 {
+        assert!(append(&log, &mut model, 100));
+    }
+    base.set_fault_plan(FaultPlan::new().fail_nth(
+        OpKind::SyncData,
+        base.op_count(OpKind::SyncData) + 1,
+        FaultError::Eio,
+    ));
+    assert!(
+        !append(&log, &mut model, 100),
+        "the failed fdatasync was reported"
+    );
+    assert!(
+        base.live_names(std::path::Path::new(DIR))
+            .contains(&"POISONED".to_owned()),
+        "no poison mark was left"
+    );
+    drop(log);
+    base.kill();
+
+    let log = Log::open(DIR, options(&base, 4096, 0)).unwrap();
+    assert!(
+        !base
+            .live_names(std::path::Path::new(DIR))
+            .contains(&"POISONED".to_owned()),
+        "the repairing open left the mark"
+    );
+    for _ in 0..3 {
+        assert!(append(&log, &mut model, 100));
+    }
+    drop(log);
+    for seed in 0..64 {
+        let fs = base.fork();
+        fs.crash(seed);
+        open_and_check(&fs, 4096, 0, &model, &format!("power cut {seed}"));
+    }
+}

@@ -3,10 +3,13 @@
 //! `NNNNNNNNNNNNNNNNNNNN.log` is a segment whose first offset is the 20-digit number;
 //! `NNNNNNNNNNNNNNNNNNNN.idx` is its sparse index; `LOCK` is the writer lock;
 //! `*.quarantine` files hold damaged bytes moved aside by recovery; `*.tmp` files are
-//! unfinished atomic replacements and are removed on open.
+//! unfinished atomic replacements and are removed on open; `POISONED` says that a failed
+//! write or fdatasync poisoned the log and no open has repaired it yet.
 
 /// Name of the writer-lock file.
 pub const LOCK_FILE_NAME: &str = "LOCK";
+/// Name of the poison mark (see `poison_mark`).
+pub const POISON_MARK_FILE_NAME: &str = "POISONED";
 /// Extension of segment files.
 pub const SEGMENT_EXTENSION: &str = "log";
 /// Extension of index files.

@@ -98,8 +98,8 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
     /// Remembers (`true`) or forgets (`false`) that a log in `dir` was poisoned by a failed
     /// write or fdatasync. The kernel may then hold unwritten bytes of it in pages marked
     /// clean, which survive a process crash but not a power cut; the next open rewrites its
-    /// tail before fdatasyncing it. The default keeps a set for this process, which is right
-    /// for the operating system's file system (a reboot empties the page cache too).
+    /// tail before fdatasyncing it. The default keeps a set for this process; the log also
+    /// leaves a mark file that outlives the process (`poison_mark`), since the pages do.
     fn mark_poisoned(&self, dir: &Path, poisoned: bool) {
         let mut dirs = POISONED_DIRS.lock();
         if poisoned {
