@@ -146,12 +146,14 @@ impl Log {
         } else {
             None
         };
+        // Read once: recovery rewrites a poisoned tail, and the open then fsyncs its directory.
+        let poisoned = writable && crate::poison_mark::is_set(fs.as_ref(), dir);
         let Recovered {
             bases,
             tail,
             tail_last_batch_position,
             report,
-        } = recovery::recover(dir, &options, writable)?;
+        } = recovery::recover(dir, &options, writable, poisoned)?;
         if !report.is_clean() {
             tracing::warn!(dir = %dir.display(), ?report, "recovered the log");
         }
@@ -191,10 +193,7 @@ impl Log {
                     // poisoned the directory. A tail with no batch may be an unfinished roll
                     // whose directory fsync never ran.
                     let holds_batch = tail.end_offset() > tail.base_offset;
-                    make_durable(
-                        &tail,
-                        holds_batch && !crate::poison_mark::is_set(fs.as_ref(), dir),
-                    )?;
+                    make_durable(&tail, holds_batch && !poisoned)?;
                     segments.push(Arc::clone(&tail));
                     let position = tail.written_len();
                     (tail, index_file, position, tail_last_batch_position)

@@ -113,7 +113,14 @@ fn header_error(path: &Path, problem: HeaderProblem) -> Error {
 }
 
 /// Recovers the log in `dir`. A read-only recovery changes no byte.
-pub(crate) fn recover(dir: &Path, options: &LogOptions, writable: bool) -> Result<Recovered> {
+/// Recovers the log in `dir`; `poisoned` (writable opens only): a failed write or fdatasync
+/// may have left pages clean but unwritten, so the tail is rewritten before it is trusted.
+pub(crate) fn recover(
+    dir: &Path,
+    options: &LogOptions,
+    writable: bool,
+    poisoned: bool,
+) -> Result<Recovered> {
     let fs = options.file_system.as_ref();
     let mut bases = list_segments(fs, dir, writable)?;
     let mut report = RecoveryReport {
@@ -147,6 +154,7 @@ pub(crate) fn recover(dir: &Path, options: &LogOptions, writable: bool) -> Resul
             path: tail_path.clone(),
             file: Arc::clone(&tail_file),
             has_previous: bases.len() > 1,
+            poisoned,
         };
         match tail.run(&mut report)? {
             TailOutcome::Unfinished { keep_aside } => {
@@ -271,6 +279,8 @@ struct TailScan<'a> {
     file: Arc<dyn FsFile>,
     /// True when an older segment exists, i.e. this tail came from a roll.
     has_previous: bool,
+    /// The log is poisoned (see `poison_mark`): rewrite the tail after its trusted start.
+    poisoned: bool,
 }
 
 impl TailScan<'_> {
@@ -367,7 +377,7 @@ impl TailScan<'_> {
                 self.handle_bad_tail(bytes, valid_end, next, reason, report)?;
             }
         }
-        if self.writable && crate::poison_mark::is_set(self.fs, self.dir) {
+        if self.writable && self.poisoned {
             // Without a trusted entry the header may be among the lost pages too.
             let rewrite_from = start.map_or(0, |e| to_usize(u64::from(e.position)).unwrap_or(0));
             self.rewrite(bytes, rewrite_from.min(valid_end), valid_end)?;

@@ -163,8 +163,9 @@ struct CommitState {
 
 /// The most threads (or tasks) a gathering waits for on this machine:
 /// `GATHER_THREADS_PER_CPU_MAX` per CPU. The CPU count is looked up once per process:
-/// `available_parallelism` reads `/proc/self/cgroup`, the cgroup's quota files and more, about
-/// 0.1 ms on a small VM, which every open of every log (two per queue) used to pay.
+/// `available_parallelism` reads `/proc/self/cgroup` and the cgroup's quota files, 26–65 µs
+/// on the two-vCPU VM of docs/BENCHMARKS.md, which every open of every log (two per queue)
+/// used to pay.
 pub(crate) fn gather_goal_max() -> usize {
     static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     GATHER_THREADS_PER_CPU_MAX.saturating_mul(*CPUS.get_or_init(|| {
