@@ -374,6 +374,16 @@ pub fn analyze_log(
             message,
         });
     }
+    if log.path.join(names::POISON_MARK_FILE_NAME).exists() {
+        problems.push(Problem {
+            file: log.show(names::POISON_MARK_FILE_NAME),
+            byte: None,
+            kind: ProblemKind::Poisoned,
+            message: "a write or fdatasync of this log failed and no open has repaired it since; \
+                 the next writable open rewrites the tail before it trusts it (check the disk)"
+                .into(),
+        });
+    }
     Ok(LogReport {
         rel: log.rel.display().to_string(),
         segments,

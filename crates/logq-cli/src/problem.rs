@@ -22,6 +22,9 @@ pub enum ProblemKind {
     Index,
     /// A leftover `*.tmp` or `*.quarantine` file: reported, not counted as a problem.
     Leftover,
+    /// The log's `POISONED` mark: a write or fdatasync failed and no open has repaired the
+    /// log since (the next writable open rewrites its tail). Reported, not counted.
+    Poisoned,
     /// A group-journal record that does not decode as a group event.
     Journal,
     /// A checkpoint file that does not decode or does not fit its journal.
@@ -33,7 +36,7 @@ pub enum ProblemKind {
 impl ProblemKind {
     /// True for findings that are reported but not counted as problems.
     pub fn is_note(self) -> bool {
-        self == ProblemKind::Leftover
+        matches!(self, ProblemKind::Leftover | ProblemKind::Poisoned)
     }
 
     /// The name used in output.
@@ -46,6 +49,7 @@ impl ProblemKind {
             ProblemKind::Gap => "gap",
             ProblemKind::Index => "index",
             ProblemKind::Leftover => "leftover",
+            ProblemKind::Poisoned => "poisoned",
             ProblemKind::Journal => "journal",
             ProblemKind::Checkpoint => "checkpoint",
             ProblemKind::Reference => "reference",

@@ -213,6 +213,20 @@ fn leftovers_are_notes_and_do_not_fail() {
 }
 
 #[test]
+fn a_poison_mark_is_a_note_and_does_not_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    make_log(dir.path(), 60);
+    fs::write(dir.path().join("POISONED"), b"").unwrap();
+    let (code, stdout, _) = verify(dir.path());
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("POISONED: note: a write or fdatasync of this log failed"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("0 problems found (1 note)\n"), "{stdout}");
+}
+
+#[test]
 fn verify_recurses_into_a_store_and_prefixes_paths() {
     let store = tempfile::tempdir().unwrap();
     for queue in ["orders", "payments", "journal"] {
