@@ -1,13 +1,17 @@
 //! The derived indices of a [`GroupState`] that find redeliveries without scanning history:
 //! `timers` (lease deadlines and delay ends, ordered by time), `ready` (due offsets with
 //! deliveries left) and `exhausted` (due offsets out of deliveries: dead-letter candidates).
-//! The clock only moves forward; timers at or before it are filed as due.
+//! The clock only moves forward; timers at or before it are filed as due. Inside a bulk
+//! replay ([`crate::Replay`]) these functions do nothing: the indices are rebuilt at its end.
 
 use crate::GroupState;
 
 impl GroupState {
     /// Removes `offset` from the derived indices (not from leases, delays or attempts).
     pub(crate) fn detach(&mut self, offset: u64) {
+        if self.indices_deferred {
+            return;
+        }
         let was_due = self.ready.remove(&offset) | self.exhausted.remove(&offset);
         if let Some(lease) = self.leases.get(&offset) {
             self.timers.remove(&(lease.deadline_ms, offset));
@@ -23,6 +27,9 @@ impl GroupState {
     /// Registers the lease deadline or delay end of `offset` (already recorded): as a timer,
     /// or at once as due if the clock has reached it.
     pub(crate) fn schedule(&mut self, at_ms: u64, offset: u64) {
+        if self.indices_deferred {
+            return;
+        }
         if at_ms > self.clock_ms {
             self.timers.insert((at_ms, offset));
         } else {
@@ -35,6 +42,9 @@ impl GroupState {
 
     /// Files a due offset under `ready`, or under `exhausted` if it used all its deliveries.
     pub(crate) fn make_ready(&mut self, offset: u64) {
+        if self.indices_deferred {
+            return;
+        }
         if self.attempts(offset) >= self.config.max_deliveries {
             self.exhausted.insert(offset);
         } else {

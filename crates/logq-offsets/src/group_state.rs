@@ -18,7 +18,8 @@
 //! Redeliveries are found without scanning history: `timers` orders leases by deadline and
 //! delays by their end; when the clock passes a timer the offset moves to `ready` (or to
 //! `exhausted` when it used all its deliveries). The clock is the highest `now_ms` seen;
-//! a lower `now_ms` counts as that highest value, so time never runs backwards.
+//! a lower `now_ms` counts as that highest value, so time never runs backwards. A bulk
+//! replay ([`crate::Replay`]) leaves them stale and rebuilds them once at its end.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -61,6 +62,9 @@ pub struct GroupState {
     pub(crate) ready: BTreeSet<u64>,
     pub(crate) exhausted: BTreeSet<u64>,
     pub(crate) expired_leases: u64,
+    /// True only inside a [`crate::Replay`]: the derived indices are left stale and
+    /// rebuilt when it ends.
+    pub(crate) indices_deferred: bool,
 }
 
 impl PartialEq for GroupState {
@@ -98,6 +102,7 @@ impl GroupState {
             ready: BTreeSet::new(),
             exhausted: BTreeSet::new(),
             expired_leases: 0,
+            indices_deferred: false,
         })
     }
 

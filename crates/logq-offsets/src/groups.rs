@@ -208,6 +208,11 @@ impl Groups {
         self.groups.get_mut(&group).map(|(_, state)| state)
     }
 
+    /// Every group's state, mutable (for [`crate::Replay`]).
+    pub(crate) fn states_mut(&mut self) -> impl Iterator<Item = &mut GroupState> + '_ {
+        self.groups.values_mut().map(|(_, state)| state)
+    }
+
     /// Every group as (id, name, state), by id.
     pub fn iter(&self) -> impl Iterator<Item = (GroupId, &str, &GroupState)> + '_ {
         self.groups

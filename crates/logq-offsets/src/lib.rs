@@ -26,6 +26,7 @@ mod groups;
 mod invariants;
 mod lease;
 mod range_set;
+mod replay;
 mod status;
 mod store;
 
@@ -36,6 +37,7 @@ pub use group_state::{GroupState, REASON_BYTES_MAX};
 pub use groups::{Groups, StartPosition};
 pub use lease::{GroupConfig, GroupId, Lease, OutcomeRef};
 pub use range_set::RangeSet;
+pub use replay::Replay;
 pub use status::{GroupStats, Status};
 pub use store::{
     CheckpointFile, Delivery, MessageStatus, OffsetOptions, OffsetStore, StoreError, StoreResult,

@@ -314,6 +314,7 @@ impl std::fmt::Display for FrameProblem {
 /// Checks, in order: the length against the bytes left and `max_batch_bytes`, the CRC, the
 /// reserved fields, and that exactly `record count` well-formed records fill the batch. Never
 /// allocates.
+#[inline]
 pub fn check_batch(bytes: &[u8], max_batch_bytes: u32) -> Result<BatchHeader, FrameProblem> {
     let have = to_u64(bytes.len());
     if bytes.len() < 4 {

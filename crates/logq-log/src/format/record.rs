@@ -191,6 +191,7 @@ impl<'a> Iterator for HeaderIter<'a> {
 /// What is wrong with a record's bytes.
 pub(crate) type RecordProblem = String;
 
+#[inline]
 fn take<'a>(bytes: &'a [u8], n: usize, what: &str) -> Result<(&'a [u8], &'a [u8]), RecordProblem> {
     if bytes.len() < n {
         return Err(format!("{what} needs {n} bytes, {} left", bytes.len()));
@@ -198,6 +199,7 @@ fn take<'a>(bytes: &'a [u8], n: usize, what: &str) -> Result<(&'a [u8], &'a [u8]
     Ok(bytes.split_at(n))
 }
 
+#[inline]
 fn take_len<'a>(
     bytes: &'a [u8],
     width: usize,
@@ -223,6 +225,7 @@ fn split_header(bytes: &[u8]) -> Result<(&str, &[u8], &[u8]), RecordProblem> {
 }
 
 /// Parses one record at the start of `bytes`; returns it and the bytes after it.
+#[inline]
 pub(crate) fn parse_record(
     bytes: &[u8],
     offset: u64,

@@ -188,6 +188,7 @@ pub(crate) fn recover(
 /// Applies every journal record from `from` on; returns how many.
 fn replay(journal: &Log, groups: &mut Groups, from: u64) -> StoreResult<u64> {
     let mut count = 0u64;
+    let mut groups = groups.replay();
     for batch in journal.batches_from(from) {
         let batch = batch?;
         for record in batch.records() {
