@@ -29,7 +29,20 @@ pub struct Replay<'a> {
 }
 
 impl Groups {
-    /// Starts a bulk replay (see [`Replay`]).
+    /// Starts a bulk replay (see [`Replay`]): events applied through it leave the derived
+    /// indices stale until it is dropped.
+    ///
+    /// ```
+    /// use logq_offsets::{GroupConfig, GroupEvent, Groups, StartPosition};
+    /// let mut groups = Groups::new(GroupConfig::default()).unwrap();
+    /// let id = groups.create("inventory", StartPosition::Earliest, 0, 5).unwrap().group();
+    /// {
+    ///     let mut replay = groups.replay();
+    ///     replay.apply(&GroupEvent::Delivered { group: id, offset: 0, consumer_id: 1, attempt: 1, deadline_ms: 0 }, None).unwrap();
+    ///     replay.apply(&GroupEvent::Acked { group: id, offset: 0, outcome: None }, None).unwrap();
+    /// }
+    /// assert_eq!(groups.get("inventory").unwrap().min_unacked_offset(), 1);
+    /// ```
     pub fn replay(&mut self) -> Replay<'_> {
         for state in self.states_mut() {
             state.indices_deferred = true;
@@ -39,7 +52,9 @@ impl Groups {
 }
 
 impl Replay<'_> {
-    /// Applies one journal event of any group, as [`Groups::apply`] does.
+    /// Applies one journal event of any group, as [`Groups::apply`] does (an event that does
+    /// not fit the state is refused and changes nothing); see [`Groups::replay`] for an
+    /// example.
     pub fn apply(
         &mut self,
         event: &GroupEvent,
