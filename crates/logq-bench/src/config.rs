@@ -11,8 +11,11 @@ pub struct BenchConfig {
     pub quick: bool,
     /// Runs per figure (the median, min and max are reported).
     pub runs: usize,
-    /// How long each timed scenario runs.
+    /// How long each timed scenario runs (but the latency scenario).
     pub duration: Duration,
+    /// How long each run of the latency scenario (4) lasts: its p99.9 is the
+    /// `rate × seconds / 1000`-th slowest message, so tails need longer runs than rates.
+    pub latency_duration: Duration,
     /// Messages in the backlog of the consume-and-ack scenario.
     pub backlog: u64,
     /// The longest the consume-and-ack scenario drains before it reports a partial rate.
@@ -49,6 +52,7 @@ impl BenchConfig {
             quick: true,
             runs: 1,
             duration: Duration::from_secs(1),
+            latency_duration: Duration::from_secs(1),
             backlog: 5_000,
             drain_limit: Duration::from_secs(5),
             producers: 16,

@@ -26,6 +26,10 @@ struct Cli {
     /// Seconds per timed scenario.
     #[arg(long, default_value_t = 3.0)]
     seconds: f64,
+    /// Seconds per run of the latency scenario (4), if not --seconds: its p99.9 is the
+    /// (rate × seconds / 1000)-th slowest message.
+    #[arg(long)]
+    latency_seconds: Option<f64>,
     /// Messages in the backlog of the consume-and-ack scenario.
     #[arg(long, default_value_t = 100_000)]
     backlog: u64,
@@ -102,6 +106,7 @@ fn config(cli: &Cli) -> Result<BenchConfig, String> {
         quick: false,
         runs: cli.runs.max(1),
         duration: Duration::from_secs_f64(cli.seconds),
+        latency_duration: Duration::from_secs_f64(cli.latency_seconds.unwrap_or(cli.seconds)),
         backlog: cli.backlog,
         drain_limit: Duration::from_secs(cli.drain_limit_s),
         producers: 16,

@@ -127,12 +127,17 @@ pub fn markdown(results: &Results, plots: &[String], closing: &str) -> String {
         out,
         "Written by `logq-bench` (crates/logq-bench). Regenerate (as root, peers from Debian \
          packages): `sh crates/logq-bench/scripts/install-peers.sh && cargo run --release -p \
-         logq-bench -- --runs {} --restart-gb {} --peer-restart-gb-max {} --restarts-per-fill {} \
+         logq-bench -- --runs {}{} --restart-gb {} --peer-restart-gb-max {} --restarts-per-fill {} \
          --docs-dir docs` \
          (settings below). \
          Every figure is the median of {} run(s), with min and max; 256 B payloads; every \
          target on the same disk, one at a time, on 127.0.0.1.\n",
         c.runs,
+        if c.latency_duration == c.duration {
+            String::new()
+        } else {
+            format!(" --latency-seconds {}", c.latency_duration.as_secs_f64())
+        },
         restart_gb.join(","),
         gb(c.peer_restart_bytes_max),
         c.restarts_per_fill,
@@ -146,8 +151,13 @@ pub fn markdown(results: &Results, plots: &[String], closing: &str) -> String {
     let _ = writeln!(out, "- kernel: {}", m.kernel);
     let _ = writeln!(
         out,
-        "- settings: {} s per timed scenario, backlog {} messages (drain limit {} s), {} producers in (2) and (4), rates {:?}/s, restart backlogs {} ({} restarts per fill for in-process targets, their median the run's figure; servers 1)\n",
+        "- settings: {} s per timed scenario{}, backlog {} messages (drain limit {} s), {} producers in (2) and (4), rates {:?}/s, restart backlogs {} ({} restarts per fill for in-process targets, their median the run's figure; servers 1)\n",
         c.duration.as_secs_f64(),
+        if c.latency_duration == c.duration {
+            String::new()
+        } else {
+            format!(" ({} s per run of (4))", c.latency_duration.as_secs_f64())
+        },
         c.backlog,
         c.drain_limit.as_secs(),
         c.producers,
@@ -198,4 +208,48 @@ pub fn kept_analysis(existing: &str) -> String {
     existing
         .find(ANALYSIS_MARKER)
         .map_or_else(String::new, |i| existing[i..].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown;
+    use crate::config::BenchConfig;
+    use crate::machine::Machine;
+    use crate::runner::Results;
+    use std::time::Duration;
+
+    fn results(latency_seconds: u64) -> Results {
+        let mut config = BenchConfig::quick("/tmp/unused".into());
+        config.duration = Duration::from_secs(3);
+        config.latency_duration = Duration::from_secs(latency_seconds);
+        Results {
+            machine: Machine {
+                cpus: 2,
+                cpu_model: "test".into(),
+                memory: "1 GiB".into(),
+                disk: "test".into(),
+                kernel: "test".into(),
+                date: "test".into(),
+            },
+            config,
+            rows: Vec::new(),
+            targets: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn longer_latency_runs_are_stated_in_the_settings_and_the_command() {
+        let text = markdown(&results(20), &[], "");
+        assert!(
+            text.contains("3 s per timed scenario (20 s per run of (4))"),
+            "{text}"
+        );
+        assert!(
+            text.contains("--runs 1 --latency-seconds 20 --restart-gb"),
+            "{text}"
+        );
+        let same = markdown(&results(3), &[], "");
+        assert!(same.contains("3 s per timed scenario, backlog"), "{same}");
+        assert!(!same.contains("--latency-seconds"), "{same}");
+    }
 }

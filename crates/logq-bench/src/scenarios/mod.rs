@@ -136,7 +136,7 @@ pub fn run_once(
                         target,
                         rate,
                         config.producers,
-                        config.duration,
+                        config.latency_duration,
                         pipelined,
                     )?);
                 }
