@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 /// not cover (they need a later commit, so their yields seemed wasted) gave 46–59 k against
 /// 69–87 k sends/s (5 interleaved runs each): one of them leads the next commit, and waking it
 /// from a futex leaves the disk idle.
-const SPIN_YIELDS_BEFORE_PARK: u32 = 100;
+pub(crate) const SPIN_YIELDS_BEFORE_PARK: u32 = 100;
 
 /// Gathering (see [`GroupCommit::gather`]) is skipped when it would wait for more threads
 /// than this many per CPU: each of them must be scheduled, return from its append and append
